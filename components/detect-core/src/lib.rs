@@ -1,0 +1,143 @@
+//! Target-independent logic of glint's `detect` plugin.
+//!
+//! Everything between "bytes and a prompt came in" and "boxes go out" lives
+//! here, so the same code runs inside the wasm component (over wasi:nn) and
+//! natively (the benchmark's baseline and cross-checks). The two sides differ
+//! only in how they implement [`Inference`] and [`Assets`].
+
+pub mod coco;
+mod coco_grounded;
+mod error;
+pub mod image_prep;
+pub mod manifest;
+pub mod nms;
+mod owlvit;
+pub mod phrases;
+pub mod tensor;
+pub mod tokenizer;
+
+use std::collections::HashMap;
+
+pub use error::{Error, ErrorCode};
+pub use tensor::{Tensor, TensorData};
+
+/// Runs a graph of the model registry. `graph` is the registry name
+/// `<model version>/<graph key>`; outputs come back by name.
+pub trait Inference {
+    fn compute(&mut self, graph: &str, inputs: Vec<Tensor>) -> Result<Vec<Tensor>, Error>;
+}
+
+/// Read-only access to installed model versions (manifest text and declared assets).
+pub trait Assets {
+    fn manifest(&self, version: &str) -> Result<String, Error>;
+    fn asset(&self, version: &str, key: &str) -> Result<Vec<u8>, Error>;
+}
+
+/// Limits one request must respect.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_pixels: u64,
+    pub max_prompt_chars: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_pixels: 40_000_000, max_prompt_chars: 1000 }
+    }
+}
+
+/// One detection request.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    pub image: &'a [u8],
+    pub prompt: &'a str,
+    pub threshold: f32,
+    pub model: &'a str,
+    pub limits: Limits,
+}
+
+/// A box in pixels of the original image.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BBox {
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    pub phrase: String,
+    pub label: String,
+    pub score: f32,
+    pub bbox: BBox,
+}
+
+/// How one phrase of the prompt was understood.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhraseMatch {
+    pub phrase: String,
+    pub label: Option<String>,
+    pub method: &'static str,
+    pub similarity: f32,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Response {
+    pub detections: Vec<Detection>,
+    pub phrases: Vec<PhraseMatch>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A loaded model version of one family; keeps what is expensive to rebuild
+/// (tokenizers, label embeddings) between requests.
+trait Family {
+    fn detect(&mut self, nn: &mut dyn Inference, req: &Request) -> Result<Response, Error>;
+}
+
+/// The detector: loads model versions on first use and keeps them.
+#[derive(Default)]
+pub struct Detector {
+    loaded: HashMap<String, Box<dyn Family>>,
+}
+
+impl Detector {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs one request end to end.
+    pub fn detect(
+        &mut self,
+        nn: &mut dyn Inference,
+        assets: &dyn Assets,
+        req: &Request,
+    ) -> Result<Response, Error> {
+        if !(0.0..=1.0).contains(&req.threshold) || req.threshold.is_nan() {
+            return Err(Error::new(
+                ErrorCode::InvalidPrompt,
+                format!("threshold {} is outside [0, 1]", req.threshold),
+            ));
+        }
+        if !self.loaded.contains_key(req.model) {
+            let family = load(assets, req.model)?;
+            self.loaded.insert(req.model.to_string(), family);
+        }
+        let family = self.loaded.get_mut(req.model).expect("inserted above");
+        family.detect(nn, req)
+    }
+}
+
+fn load(assets: &dyn Assets, version: &str) -> Result<Box<dyn Family>, Error> {
+    let text = assets.manifest(version)?;
+    let manifest = manifest::Manifest::parse(&text)?;
+    match manifest.model.family.as_str() {
+        "coco-grounded" => Ok(Box::new(coco_grounded::CocoGrounded::load(version, &manifest, assets)?)),
+        "owlvit" => Ok(Box::new(owlvit::OwlVit::load(version, &manifest, assets)?)),
+        other => Err(Error::new(
+            ErrorCode::UnsupportedModel,
+            format!("model {version}: family {other:?} is not supported by this detector (supported: coco-grounded, owlvit)"),
+        )),
+    }
+}

@@ -1,0 +1,111 @@
+//! The parts of a model version's `model.toml` that the detector reads.
+//! (The host reads the file-level parts: graphs, assets, provenance.)
+
+use serde::Deserialize;
+
+use crate::{Error, ErrorCode};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Manifest {
+    pub model: ModelSection,
+    #[serde(default)]
+    pub preprocess: Preprocess,
+    pub coco_grounded: Option<CocoGroundedConfig>,
+    pub owlvit: Option<OwlVitConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ModelSection {
+    pub family: String,
+}
+
+/// How an image becomes the detector's input tensor.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
+pub struct Preprocess {
+    /// Target `[width, height]`; `None` keeps the decoded size.
+    pub resize: Option<[u32; 2]>,
+    /// Pad right/bottom to a square before resizing (OWLv2 style).
+    pub pad_to_square: bool,
+    pub layout: Layout,
+    pub dtype: DType,
+    /// f32 only: value = (pixel / scale - mean) / std, per RGB channel.
+    pub scale: f32,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+}
+
+impl Default for Preprocess {
+    fn default() -> Self {
+        Preprocess {
+            resize: None,
+            pad_to_square: false,
+            layout: Layout::Nhwc,
+            dtype: DType::U8,
+            scale: 255.0,
+            mean: [0.0; 3],
+            std: [1.0; 3],
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    Nhwc,
+    Nchw,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    U8,
+    F32,
+}
+
+/// `[coco-grounded]`: a closed-set COCO detector plus a sentence encoder that
+/// maps each phrase of the prompt to a COCO class.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CocoGroundedConfig {
+    pub detector_graph: String,
+    pub text_graph: String,
+    pub image_input: String,
+    pub boxes_output: String,
+    pub scores_output: String,
+    pub classes_output: String,
+    pub count_output: String,
+    pub ids_input: String,
+    pub mask_input: String,
+    pub type_ids_input: String,
+    pub text_output: String,
+    pub vocab_asset: String,
+    pub max_tokens: usize,
+    /// Lowest cosine similarity accepted for an embedding match.
+    pub phrase_threshold: f32,
+}
+
+/// `[owlvit]`: the OWL-ViT / OWLv2 ONNX signature (CLIP BPE text queries,
+/// per-patch logits and boxes).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct OwlVitConfig {
+    pub graph: String,
+    pub pixel_input: String,
+    pub ids_input: String,
+    pub mask_input: String,
+    pub logits_output: String,
+    pub boxes_output: String,
+    pub vocab_asset: String,
+    pub merges_asset: String,
+    pub max_tokens: usize,
+    pub nms_iou: f32,
+}
+
+impl Manifest {
+    pub fn parse(text: &str) -> Result<Manifest, Error> {
+        toml::from_str(text)
+            .map_err(|e| Error::new(ErrorCode::UnsupportedModel, format!("model.toml: {e}")))
+    }
+}

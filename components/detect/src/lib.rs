@@ -1,0 +1,111 @@
+//! The `detect` plugin: glint's grounded detector as a component of world
+//! `glint:plugins/detect-plugin`. All logic is in `glint-detect-core`; this
+//! crate only adapts it to the imports (wasi:nn, glint models) and the export.
+
+mod nn;
+
+use std::cell::RefCell;
+
+use glint_detect_core as core;
+
+wit_bindgen::generate!({
+    world: "detect-plugin",
+    path: "../../wit",
+    generate_all,
+});
+
+use exports::glint::plugins::detector::{self, DetectRequest, DetectResponse, Guest, PhraseMatch};
+use glint::plugins::models;
+use glint::plugins::types::{Bbox, Detection, Error, ErrorCode};
+
+thread_local! {
+    /// Loaded model versions and graphs, kept while the host reuses this instance.
+    static STATE: RefCell<(core::Detector, nn::WasiNn)> = RefCell::new((core::Detector::new(), nn::WasiNn::default()));
+}
+
+struct Component;
+
+/// [`core::Assets`] through the host's `glint:plugins/models` import.
+struct HostModels;
+
+impl core::Assets for HostModels {
+    fn manifest(&self, version: &str) -> Result<String, core::Error> {
+        models::manifest(version).map_err(from_wit)
+    }
+    fn asset(&self, version: &str, key: &str) -> Result<Vec<u8>, core::Error> {
+        models::asset(version, key).map_err(from_wit)
+    }
+}
+
+impl Guest for Component {
+    fn detect(req: DetectRequest) -> Result<DetectResponse, Error> {
+        let request = core::Request {
+            image: &req.image.bytes,
+            prompt: &req.prompt,
+            threshold: req.threshold,
+            model: &req.model,
+            limits: core::Limits { max_pixels: req.limits.max_pixels, max_prompt_chars: req.limits.max_prompt_chars },
+        };
+        let response = STATE.with(|s| {
+            let (detector, nn) = &mut *s.borrow_mut();
+            detector.detect(nn, &HostModels, &request)
+        });
+        response.map(to_wit).map_err(to_wit_error)
+    }
+}
+
+fn to_wit(r: core::Response) -> DetectResponse {
+    DetectResponse {
+        detections: r
+            .detections
+            .into_iter()
+            .map(|d| Detection {
+                phrase: d.phrase,
+                label: d.label,
+                score: d.score,
+                box_: Bbox { x0: d.bbox.x0, y0: d.bbox.y0, x1: d.bbox.x1, y1: d.bbox.y1 },
+            })
+            .collect(),
+        phrases: r
+            .phrases
+            .into_iter()
+            .map(|m| PhraseMatch { phrase: m.phrase, label: m.label, method: m.method.to_string(), similarity: m.similarity })
+            .collect(),
+        width: r.width,
+        height: r.height,
+    }
+}
+
+fn to_wit_error(e: core::Error) -> Error {
+    use core::ErrorCode as C;
+    let code = match e.code {
+        C::InvalidImage => ErrorCode::InvalidImage,
+        C::ImageTooLarge => ErrorCode::ImageTooLarge,
+        C::InvalidPrompt => ErrorCode::InvalidPrompt,
+        C::UnknownModel => ErrorCode::UnknownModel,
+        C::UnsupportedModel => ErrorCode::UnsupportedModel,
+        C::InferenceFailed => ErrorCode::InferenceFailed,
+        C::Internal => ErrorCode::Internal,
+    };
+    Error { code, message: e.message }
+}
+
+fn from_wit(e: Error) -> core::Error {
+    use core::ErrorCode as C;
+    let code = match e.code {
+        ErrorCode::InvalidImage => C::InvalidImage,
+        ErrorCode::ImageTooLarge => C::ImageTooLarge,
+        ErrorCode::InvalidPrompt => C::InvalidPrompt,
+        ErrorCode::UnknownModel => C::UnknownModel,
+        ErrorCode::UnsupportedModel => C::UnsupportedModel,
+        ErrorCode::InferenceFailed => C::InferenceFailed,
+        ErrorCode::Internal => C::Internal,
+    };
+    core::Error::new(code, e.message)
+}
+
+// `detector` is referenced through `Guest`; keep the module import explicit.
+#[allow(unused_imports)]
+use detector as _;
+
+export!(Component);

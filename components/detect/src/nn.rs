@@ -1,0 +1,63 @@
+//! [`Inference`] over the `wasi:nn` imports, by registry name only.
+
+use std::collections::HashMap;
+
+use glint_detect_core::{Error, ErrorCode, Inference, Tensor, TensorData};
+
+use crate::wasi::nn::errors::Error as NnError;
+use crate::wasi::nn::graph::{self, Graph};
+use crate::wasi::nn::inference::GraphExecutionContext;
+use crate::wasi::nn::tensor::{Tensor as NnTensor, TensorType};
+
+/// Graphs and execution contexts loaded so far, by registry name.
+#[derive(Default)]
+pub struct WasiNn {
+    loaded: HashMap<String, (Graph, GraphExecutionContext)>,
+}
+
+fn nn_error(what: &str, name: &str, e: NnError) -> Error {
+    let code = if matches!(e.code(), crate::wasi::nn::errors::ErrorCode::NotFound) {
+        ErrorCode::UnknownModel
+    } else {
+        ErrorCode::InferenceFailed
+    };
+    Error::new(code, format!("{what} {name}: {}", e.data()))
+}
+
+impl Inference for WasiNn {
+    fn compute(&mut self, name: &str, inputs: Vec<Tensor>) -> Result<Vec<Tensor>, Error> {
+        if !self.loaded.contains_key(name) {
+            let g = graph::load_by_name(name).map_err(|e| nn_error("loading graph", name, e))?;
+            let ctx = g.init_execution_context().map_err(|e| nn_error("starting graph", name, e))?;
+            self.loaded.insert(name.to_string(), (g, ctx));
+        }
+        let (_, ctx) = &self.loaded[name];
+        let named = inputs.into_iter().map(|t| (t.name, to_nn(&t.dims, t.data))).collect();
+        let outputs = ctx.compute(named).map_err(|e| nn_error("running graph", name, e))?;
+        outputs.into_iter().map(|(n, t)| from_nn(n, &t)).collect()
+    }
+}
+
+fn to_nn(dims: &[u32], data: TensorData) -> NnTensor {
+    let (ty, bytes) = match data {
+        TensorData::U8(v) => (TensorType::U8, v),
+        TensorData::F32(v) => (TensorType::Fp32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        TensorData::I64(v) => (TensorType::I64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+    };
+    NnTensor::new(dims, ty, &bytes)
+}
+
+fn from_nn(name: String, t: &NnTensor) -> Result<Tensor, Error> {
+    let bytes = t.data();
+    let data = match t.ty() {
+        TensorType::U8 => TensorData::U8(bytes),
+        TensorType::Fp32 => TensorData::F32(
+            bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect(),
+        ),
+        TensorType::I64 => TensorData::I64(
+            bytes.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes"))).collect(),
+        ),
+        other => return Err(Error::inference(format!("output {name:?} has unsupported type {other:?}"))),
+    };
+    Ok(Tensor { name, dims: t.dimensions(), data })
+}

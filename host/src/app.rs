@@ -1,0 +1,145 @@
+//! `Glint`: the model registry, the plugin engine and registry, and the
+//! detection service that ties them together.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::engine::PluginEngine;
+use crate::error::{ErrorKind, GlintError};
+use crate::models::{ModelRegistry, RegistryOptions};
+use crate::nn::BackendKind;
+use crate::plugins::{DetectLimits, DetectRequest, Image, PluginRegistry};
+
+pub struct Glint {
+    pub config: Config,
+    pub models: Arc<ModelRegistry>,
+    pub plugins: PluginRegistry,
+}
+
+/// One detection request as callers give it.
+#[derive(Clone, Debug)]
+pub struct DetectInput {
+    pub image: Vec<u8>,
+    pub prompt: String,
+    pub threshold: f32,
+    /// Model version; the configured default when `None`.
+    pub model: Option<String>,
+}
+
+/// What ran, so every result can be traced to an exact model and runtime.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelRun {
+    pub version: String,
+    pub family: String,
+    pub backend: BackendKind,
+    pub runtime: String,
+    pub device: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BoxOut {
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DetectionOut {
+    pub phrase: String,
+    pub label: String,
+    pub score: f32,
+    #[serde(rename = "box")]
+    pub bbox: BoxOut,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PhraseOut {
+    pub phrase: String,
+    pub label: Option<String>,
+    pub method: String,
+    pub similarity: f32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DetectOutput {
+    pub detections: Vec<DetectionOut>,
+    pub phrases: Vec<PhraseOut>,
+    pub width: u32,
+    pub height: u32,
+    pub threshold: f32,
+    pub model: ModelRun,
+    pub plugin: String,
+    pub elapsed_ms: f64,
+}
+
+impl Glint {
+    /// Opens the models and loads the plugins of `config`.
+    pub fn open(config: Config) -> anyhow::Result<Glint> {
+        let options =
+            RegistryOptions { backend: config.backend, libs: config.libs.clone(), onnx: config.onnx.clone() };
+        let models = Arc::new(ModelRegistry::open(&config.models_dir, options)?);
+        let engine = Arc::new(PluginEngine::new(config.engine.clone())?);
+        let plugins = PluginRegistry::new(engine, models.clone())?;
+        if config.plugins_dir.is_dir() {
+            plugins.load_dir(&config.plugins_dir).context("loading plugins")?;
+        }
+        Ok(Glint { config, models, plugins })
+    }
+
+    /// Runs one detection through the detector plugin.
+    pub fn detect(&self, input: &DetectInput) -> Result<DetectOutput, GlintError> {
+        let started = Instant::now();
+        let limits = &self.config.limits;
+        if input.image.len() > limits.max_image_bytes {
+            return Err(GlintError::new(
+                ErrorKind::TooLarge,
+                format!("image is {} bytes, the limit is {} bytes", input.image.len(), limits.max_image_bytes),
+            ));
+        }
+        let version = input.model.clone().unwrap_or_else(|| self.config.default_model.clone());
+        let entry = self.models.entry(&version)?;
+        let loaded = self.models.ensure_loaded(&version)?;
+        let req = DetectRequest {
+            image: Image { bytes: input.image.clone(), mime: String::new() },
+            prompt: input.prompt.clone(),
+            threshold: input.threshold,
+            model: version.clone(),
+            limits: DetectLimits { max_pixels: limits.max_pixels, max_prompt_chars: limits.max_prompt_chars },
+        };
+        let r = self.plugins.detect(&self.config.detect_plugin, &req)?;
+        Ok(DetectOutput {
+            detections: r
+                .detections
+                .into_iter()
+                .map(|d| DetectionOut {
+                    phrase: d.phrase,
+                    label: d.label,
+                    score: d.score,
+                    bbox: BoxOut { x0: d.box_.x0, y0: d.box_.y0, x1: d.box_.x1, y1: d.box_.y1 },
+                })
+                .collect(),
+            phrases: r
+                .phrases
+                .into_iter()
+                .map(|p| PhraseOut { phrase: p.phrase, label: p.label, method: p.method, similarity: p.similarity })
+                .collect(),
+            width: r.width,
+            height: r.height,
+            threshold: input.threshold,
+            model: ModelRun {
+                version,
+                family: entry.manifest.model.family.clone(),
+                backend: loaded.backend,
+                runtime: loaded.runtime,
+                device: loaded.device,
+            },
+            plugin: self.config.detect_plugin.clone(),
+            elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+}

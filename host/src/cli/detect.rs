@@ -1,0 +1,53 @@
+//! `glint detect`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use glint::{Config, DetectInput, Glint, draw};
+
+#[derive(Args)]
+pub struct DetectArgs {
+    /// JPEG, PNG or WebP file.
+    #[arg(long)]
+    image: PathBuf,
+    /// Phrases separated by " . ", e.g. "a cat . a coffee mug".
+    #[arg(long)]
+    prompt: String,
+    /// Drop boxes scoring below this (0..1).
+    #[arg(long, default_value_t = 0.3)]
+    threshold: f32,
+    /// Model version (see `glint models list`).
+    #[arg(long)]
+    model: Option<String>,
+    /// Also write the image with labelled boxes to this PNG file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Largest accepted image, in pixels (width x height).
+    #[arg(long)]
+    max_pixels: Option<u64>,
+    /// Print JSON on one line.
+    #[arg(long)]
+    compact: bool,
+}
+
+pub fn run(mut config: Config, args: DetectArgs) -> anyhow::Result<()> {
+    if let Some(p) = args.max_pixels {
+        config.limits.max_pixels = p;
+    }
+    let image = std::fs::read(&args.image).with_context(|| format!("cannot read {}", args.image.display()))?;
+    let glint = Glint::open(config)?;
+    let input = DetectInput { image, prompt: args.prompt, threshold: args.threshold, model: args.model };
+    let output = glint.detect(&input)?;
+    if let Some(out) = &args.out {
+        let font = draw::load_font();
+        if font.is_none() {
+            tracing::warn!("no font found (install fonts-dejavu-core or set GLINT_FONT): drawing boxes without labels");
+        }
+        let img = draw::annotate(&input.image, &output.detections, font.as_ref())?;
+        draw::save_png(&img, out)?;
+    }
+    let json = if args.compact { serde_json::to_string(&output)? } else { serde_json::to_string_pretty(&output)? };
+    println!("{json}");
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! Argument parsing and the sub-commands.
+
+mod detect;
+mod list;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use glint::nn::BackendKind;
+use glint::{Config, ErrorKind, GlintError};
+
+#[derive(Parser)]
+#[command(name = "glint", version, about = "Grounded detection as sandboxed WebAssembly components")]
+struct Cli {
+    /// The glint folder (models/, plugins/); default: $GLINT_HOME, the current
+    /// folder, or the checkout the binary was built in.
+    #[arg(long, global = true)]
+    home: Option<PathBuf>,
+    /// Run every model version on this backend (onnx or openvino) instead of
+    /// the one its model.toml names.
+    #[arg(long, global = true)]
+    backend: Option<BackendKind>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find the phrases of a prompt in an image; prints JSON.
+    Detect(detect::DetectArgs),
+    /// Installed model versions.
+    Models {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
+    /// Loaded plugin components and their WIT worlds.
+    Plugins {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ListCommand {
+    /// List them (a table, or JSON with --json).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let home = cli.home.clone().unwrap_or_else(Config::discover_home);
+    let mut config = Config::new(&home);
+    config.backend = cli.backend;
+    let result = match cli.command {
+        Command::Detect(args) => detect::run(config, args),
+        Command::Models { command: ListCommand::List { json } } => list::models(config, json),
+        Command::Plugins { command: ListCommand::List { json } } => list::plugins(config, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = match e.downcast_ref::<GlintError>().map(|g| g.kind) {
+                Some(ErrorKind::InvalidInput | ErrorKind::TooLarge) => 2,
+                Some(ErrorKind::UnknownModel | ErrorKind::UnknownPlugin) => 3,
+                Some(ErrorKind::Backend | ErrorKind::Config) => 4,
+                Some(ErrorKind::Plugin) => 5,
+                None => 1,
+            };
+            eprintln!("glint: {e:#}");
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The wasmtime engine every plugin runs on: pooling allocator, epoch-based
+//! deadlines, a memory cap per store, and an on-disk cache of compiled
+//! components so a restart does not recompile.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Linear memory cap of one plugin instance.
+    pub max_memory_bytes: usize,
+    /// Plugin instances alive at once (pool slots).
+    pub max_instances: u32,
+    /// Wall-clock deadline of one plugin call.
+    pub call_deadline: Duration,
+    /// Where compiled components are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            max_memory_bytes: 512 << 20,
+            max_instances: 32,
+            call_deadline: Duration::from_secs(30),
+            cache_dir: default_cache_dir(),
+        }
+    }
+}
+
+/// `$GLINT_CACHE/compiled`, or `~/.cache/glint/compiled`.
+fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("GLINT_CACHE").map(PathBuf::from).or_else(|| {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|c| c.join("glint"))
+    })?;
+    Some(base.join("compiled"))
+}
+
+/// Whether a component came from the compiled cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
+    Disabled,
+}
+
+pub struct PluginEngine {
+    pub engine: Engine,
+    pub options: EngineOptions,
+}
+
+impl PluginEngine {
+    pub fn new(options: EngineOptions) -> anyhow::Result<PluginEngine> {
+        let mut pool = PoolingAllocationConfig::default();
+        let n = options.max_instances.max(1);
+        pool.total_component_instances(n)
+            .total_core_instances(n * 16)
+            .total_memories(n * 2)
+            .total_tables(n * 8)
+            .max_core_instances_per_component(32)
+            .max_memories_per_component(2)
+            .max_tables_per_component(16)
+            .max_memory_size(options.max_memory_bytes);
+        let mut config = Config::new();
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        config.epoch_interruption(true);
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot create the wasmtime engine: {e}"))?;
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("glint-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })
+            .context("cannot start the epoch thread")?;
+        Ok(PluginEngine { engine, options })
+    }
+
+    /// Deadline of one call in epoch ticks.
+    pub fn deadline_ticks(&self) -> u64 {
+        (self.options.call_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+    }
+
+    /// Compiles `wasm`, or loads the cached compilation of the same bytes.
+    pub fn compile(&self, wasm: &[u8]) -> anyhow::Result<(Component, CacheOutcome)> {
+        let Some(dir) = &self.options.cache_dir else {
+            return Ok((Component::new(&self.engine, wasm)?, CacheOutcome::Disabled));
+        };
+        let mut h = DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        let key = format!("{}-{:016x}.cwasm", hex::encode(Sha256::digest(wasm)), h.finish());
+        let path = dir.join(key);
+        if path.is_file() {
+            // SAFETY: the cache holds only files this function wrote with
+            // `Engine::precompile_component`, keyed by the exact input bytes
+            // and the engine's compatibility hash.
+            match unsafe { Component::deserialize_file(&self.engine, &path) } {
+                Ok(c) => return Ok((c, CacheOutcome::Hit)),
+                Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e}", path.display()),
+            }
+        }
+        let bytes = self.engine.precompile_component(wasm)?;
+        // SAFETY: `bytes` was produced just above by this engine.
+        let component = unsafe { Component::deserialize(&self.engine, &bytes)? };
+        if let Err(e) = write_atomically(&path, &bytes) {
+            tracing::warn!("cannot write compiled cache {}: {e}", path.display());
+        }
+        Ok((component, CacheOutcome::Miss))
+    }
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().expect("cache file has a folder");
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".tmp-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}

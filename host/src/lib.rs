@@ -1,0 +1,21 @@
+//! glint: a wasmtime host that serves grounded-detection WebAssembly
+//! components over wasi-nn.
+//!
+//! - [`models`]: model versions (`model.toml`) and the named graph registry;
+//! - [`nn`]: the ONNX Runtime and OpenVINO backends behind wasi-nn;
+//! - [`engine`]: the wasmtime engine (pooling, deadlines, compiled cache);
+//! - [`plugins`]: loading, inspecting, swapping and calling components;
+//! - [`app`]: the detection service; [`draw`]: annotated images.
+
+pub mod app;
+pub mod config;
+pub mod draw;
+pub mod engine;
+pub mod error;
+pub mod models;
+pub mod nn;
+pub mod plugins;
+
+pub use app::{DetectInput, DetectOutput, Glint};
+pub use config::Config;
+pub use error::{ErrorKind, GlintError};

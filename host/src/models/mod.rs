@@ -1,0 +1,8 @@
+//! Model versions: `models/<version>/model.toml` manifests and the named
+//! graph registry that wasi-nn's `load-by-name` resolves against.
+
+mod manifest;
+mod registry;
+
+pub use manifest::{GraphFiles, ModelManifest, SourcePackage};
+pub use registry::{LoadedModel, ModelEntry, ModelRegistry, RegistryOptions};

@@ -1,0 +1,170 @@
+//! ONNX Runtime backend (through the `ort` crate, library opened at run time).
+//! Accepts f32, u8, i32 and i64 tensors; every failure is an error.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ort::session::{Session, SessionInputValue};
+use ort::tensor::TensorElementType;
+use ort::value::{DynValue, Tensor as OrtTensor, ValueType};
+use wasmtime_wasi_nn::backend::{BackendError, BackendExecutionContext, BackendGraph, Id, NamedTensor};
+use wasmtime_wasi_nn::wit::TensorType;
+use wasmtime_wasi_nn::{ExecutionContext, Graph, Tensor};
+
+use super::tensors::checked_shape;
+use super::{fail, names, no_panic};
+
+/// Options for loading one ONNX graph.
+#[derive(Clone, Debug)]
+pub struct OnnxOptions {
+    /// Sessions kept for the graph: one session runs one compute at a time.
+    pub sessions: usize,
+    /// Intra-op threads per session; `None` lets ONNX Runtime decide.
+    pub threads: Option<usize>,
+}
+
+impl Default for OnnxOptions {
+    fn default() -> Self {
+        OnnxOptions { sessions: 1, threads: None }
+    }
+}
+
+struct Inner {
+    name: String,
+    sessions: Vec<Mutex<Session>>,
+    next: AtomicUsize,
+    inputs: Vec<String>,
+}
+
+impl Inner {
+    /// A free session if there is one, else waits for the next in turn.
+    fn session(&self) -> MutexGuard<'_, Session> {
+        for s in &self.sessions {
+            if let Ok(guard) = s.try_lock() {
+                return guard;
+            }
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
+        self.sessions[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A loaded ONNX graph, shared by all execution contexts.
+pub struct OnnxGraph(Arc<Inner>);
+
+/// Loads `model` (ONNX bytes) as graph `name`. ONNX Runtime must be initialised
+/// ([`super::libs::init_onnxruntime`]).
+pub fn load(name: &str, model: &[u8], options: &OnnxOptions) -> anyhow::Result<Graph> {
+    let build = || -> Result<Session, BackendError> {
+        let mut b = Session::builder().map_err(|e| fail(e.to_string()))?;
+        if let Some(t) = options.threads {
+            b = b.with_intra_threads(t).map_err(|e| fail(e.to_string()))?;
+        }
+        b.commit_from_memory(model).map_err(|e| fail(e.to_string()))
+    };
+    let mut sessions = Vec::new();
+    for _ in 0..options.sessions.max(1) {
+        let s = no_panic("ONNX Runtime", build)
+            .map_err(|_| anyhow::anyhow!("graph {name}: {}", super::take_last_error().unwrap_or_default()))?;
+        sessions.push(Mutex::new(s));
+    }
+    let inputs = sessions[0].lock().expect("fresh").inputs.iter().map(|i| i.name.clone()).collect();
+    let inner = Inner { name: name.to_string(), sessions, next: AtomicUsize::new(0), inputs };
+    Ok(Graph::from(Box::new(OnnxGraph(Arc::new(inner))) as Box<dyn BackendGraph>))
+}
+
+impl BackendGraph for OnnxGraph {
+    fn init_execution_context(&self) -> Result<ExecutionContext, BackendError> {
+        Ok(ExecutionContext::from(Box::new(OnnxContext(self.0.clone())) as Box<dyn BackendExecutionContext>))
+    }
+}
+
+struct OnnxContext(Arc<Inner>);
+
+impl BackendExecutionContext for OnnxContext {
+    fn set_input(&mut self, _id: Id, _tensor: &Tensor) -> Result<(), BackendError> {
+        Err(fail("the WITX set-input call is not supported: use wasi:nn compute with named tensors"))
+    }
+    fn get_output(&mut self, _id: Id) -> Result<Tensor, BackendError> {
+        Err(fail("the WITX get-output call is not supported: use wasi:nn compute with named tensors"))
+    }
+    fn compute(&mut self, inputs: Option<Vec<NamedTensor>>) -> Result<Option<Vec<NamedTensor>>, BackendError> {
+        let inputs = inputs.ok_or_else(|| fail("compute needs named input tensors"))?;
+        no_panic("ONNX Runtime", || run(&self.0, inputs)).map(Some)
+    }
+}
+
+fn run(g: &Inner, inputs: Vec<NamedTensor>) -> Result<Vec<NamedTensor>, BackendError> {
+    let mut values: Vec<(String, SessionInputValue<'static>)> = Vec::with_capacity(inputs.len());
+    for NamedTensor { name, tensor } in inputs {
+        let real = names::resolve(&name, &g.inputs)
+            .or_else(|| name.parse::<usize>().ok().and_then(|i| g.inputs.get(i)).map(String::as_str))
+            .ok_or_else(|| fail(format!("graph {} has no input {name:?} (its inputs: {:?})", g.name, g.inputs)))?;
+        let value = to_ort(&name, &tensor)?;
+        values.push((real.to_string(), value.into()));
+    }
+    let mut session = g.session();
+    let outputs = session.run(values).map_err(|e| fail(format!("graph {}: {e}", g.name)))?;
+    let mut result = Vec::with_capacity(outputs.len());
+    for (name, value) in outputs.iter() {
+        result.push(NamedTensor { name: names::canonical(name).to_string(), tensor: from_ort(name, &value)? });
+    }
+    Ok(result)
+}
+
+fn to_ort(name: &str, t: &Tensor) -> Result<DynValue, BackendError> {
+    let shape = checked_shape(name, t)?;
+    let d = &t.data;
+    let made = match t.ty {
+        TensorType::U8 => OrtTensor::from_array((shape, d.clone())).map(|v| v.into_dyn()),
+        TensorType::Fp32 => OrtTensor::from_array((shape, decode::<4, f32>(d, f32::from_le_bytes))).map(|v| v.into_dyn()),
+        TensorType::I32 => OrtTensor::from_array((shape, decode::<4, i32>(d, i32::from_le_bytes))).map(|v| v.into_dyn()),
+        TensorType::I64 => OrtTensor::from_array((shape, decode::<8, i64>(d, i64::from_le_bytes))).map(|v| v.into_dyn()),
+        other => {
+            return Err(fail(format!(
+                "input {name:?}: tensor type {other:?} is not supported by the ONNX backend (use f32, u8, i32 or i64)"
+            )));
+        }
+    };
+    made.map_err(|e| fail(format!("input {name:?}: {e}")))
+}
+
+fn decode<const N: usize, T>(bytes: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
+    bytes.chunks_exact(N).map(|c| f(c.try_into().expect("chunk of N"))).collect()
+}
+
+fn from_ort(name: &str, v: &ort::value::ValueRef<'_>) -> Result<Tensor, BackendError> {
+    let ty = match v.dtype() {
+        ValueType::Tensor { ty, .. } => *ty,
+        other => return Err(fail(format!("output {name:?} is a {other:?}, not a tensor"))),
+    };
+    let err = |e: ort::Error| fail(format!("output {name:?}: {e}"));
+    fn bytes<T: Copy, const N: usize>(s: &[T], f: fn(T) -> [u8; N]) -> Vec<u8> {
+        s.iter().flat_map(|x| f(*x)).collect()
+    }
+    let (shape, tt, data) = match ty {
+        TensorElementType::Float32 => {
+            let (s, d) = v.try_extract_tensor::<f32>().map_err(err)?;
+            (s.to_vec(), TensorType::Fp32, bytes(d, f32::to_le_bytes))
+        }
+        TensorElementType::Uint8 => {
+            let (s, d) = v.try_extract_tensor::<u8>().map_err(err)?;
+            (s.to_vec(), TensorType::U8, d.to_vec())
+        }
+        TensorElementType::Int32 => {
+            let (s, d) = v.try_extract_tensor::<i32>().map_err(err)?;
+            (s.to_vec(), TensorType::I32, bytes(d, i32::to_le_bytes))
+        }
+        TensorElementType::Int64 => {
+            let (s, d) = v.try_extract_tensor::<i64>().map_err(err)?;
+            (s.to_vec(), TensorType::I64, bytes(d, i64::to_le_bytes))
+        }
+        TensorElementType::Float64 => {
+            let (s, d) = v.try_extract_tensor::<f64>().map_err(err)?;
+            (s.to_vec(), TensorType::Fp64, bytes(d, f64::to_le_bytes))
+        }
+        other => return Err(fail(format!("output {name:?} has element type {other:?}, which glint cannot pass to a guest"))),
+    };
+    let dimensions = shape.iter().map(|d| u32::try_from(*d).unwrap_or(0)).collect();
+    Ok(Tensor { dimensions, ty: tt, data })
+}

