@@ -31,8 +31,16 @@ guest_cargo() {
 
 # Pure components: no WASI at all (wasm32-unknown-unknown core module, then
 # wrapped as a component). The host grants them only what their world imports.
-(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect)
-mkdir -p plugins
-"$WASM_TOOLS" component new components/target/wasm32-unknown-unknown/release/glint_detect.wasm -o plugins/detect.wasm
-"$WASM_TOOLS" validate plugins/detect.wasm
-echo "plugins/detect.wasm: $(stat -c %s plugins/detect.wasm) bytes"
+(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect -p glint-misbehave)
+
+# core module -> component, validated
+wrap() {
+  local crate=$1 out=$2
+  mkdir -p "$(dirname "$out")"
+  "$WASM_TOOLS" component new "components/target/wasm32-unknown-unknown/release/$crate.wasm" -o "$out"
+  "$WASM_TOOLS" validate "$out"
+  echo "$out: $(stat -c %s "$out") bytes"
+}
+wrap glint_detect plugins/detect.wasm
+# test-only plugin, kept out of plugins/ so the demo never loads it
+wrap glint_misbehave tests/plugins/misbehave.wasm

@@ -20,6 +20,28 @@ impl TensorData {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The values as little-endian bytes (the wasi-nn tensor encoding).
+    pub fn into_le_bytes(self) -> Vec<u8> {
+        match self {
+            TensorData::U8(v) => v,
+            TensorData::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TensorData::I64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        }
+    }
+
+    /// Values of `kind` ("u8", "f32" or "i64") from little-endian bytes.
+    pub fn from_le_bytes(kind: &str, bytes: &[u8]) -> Option<TensorData> {
+        fn chunks<const N: usize, T>(b: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
+            b.chunks_exact(N).map(|c| f(c.try_into().expect("N bytes"))).collect()
+        }
+        Some(match kind {
+            "u8" => TensorData::U8(bytes.to_vec()),
+            "f32" => TensorData::F32(chunks(bytes, f32::from_le_bytes)),
+            "i64" => TensorData::I64(chunks(bytes, i64::from_le_bytes)),
+            _ => return None,
+        })
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             TensorData::U8(_) => "u8",
@@ -70,5 +92,20 @@ pub fn take(outputs: &mut Vec<Tensor>, name: &str) -> Result<Tensor, Error> {
             let names: Vec<&str> = outputs.iter().map(|t| t.name.as_str()).collect();
             Err(Error::inference(format!("model returned no output {name:?} (it returned {names:?})")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn le_bytes_round_trip() {
+        for data in [TensorData::U8(vec![1, 2]), TensorData::F32(vec![1.5, -2.0]), TensorData::I64(vec![-1, 1 << 40])] {
+            let kind = data.type_name();
+            let bytes = data.clone().into_le_bytes();
+            assert_eq!(TensorData::from_le_bytes(kind, &bytes), Some(data));
+        }
+        assert_eq!(TensorData::from_le_bytes("f16", &[]), None);
     }
 }

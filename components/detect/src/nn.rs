@@ -39,25 +39,21 @@ impl Inference for WasiNn {
 }
 
 fn to_nn(dims: &[u32], data: TensorData) -> NnTensor {
-    let (ty, bytes) = match data {
-        TensorData::U8(v) => (TensorType::U8, v),
-        TensorData::F32(v) => (TensorType::Fp32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        TensorData::I64(v) => (TensorType::I64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+    let ty = match data {
+        TensorData::U8(_) => TensorType::U8,
+        TensorData::F32(_) => TensorType::Fp32,
+        TensorData::I64(_) => TensorType::I64,
     };
-    NnTensor::new(dims, ty, &bytes)
+    NnTensor::new(dims, ty, &data.into_le_bytes())
 }
 
 fn from_nn(name: String, t: &NnTensor) -> Result<Tensor, Error> {
-    let bytes = t.data();
-    let data = match t.ty() {
-        TensorType::U8 => TensorData::U8(bytes),
-        TensorType::Fp32 => TensorData::F32(
-            bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect(),
-        ),
-        TensorType::I64 => TensorData::I64(
-            bytes.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes"))).collect(),
-        ),
+    let kind = match t.ty() {
+        TensorType::U8 => "u8",
+        TensorType::Fp32 => "f32",
+        TensorType::I64 => "i64",
         other => return Err(Error::inference(format!("output {name:?} has unsupported type {other:?}"))),
     };
+    let data = TensorData::from_le_bytes(kind, &t.data()).expect("known kind");
     Ok(Tensor { name, dims: t.dimensions(), data })
 }

@@ -64,6 +64,12 @@ pub struct Plugin {
     pub(super) idle: Mutex<Vec<Warm>>,
 }
 
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin").field("info", &self.info).finish_non_exhaustive()
+    }
+}
+
 pub struct PluginRegistry {
     pub(super) engine: Arc<PluginEngine>,
     pub(super) models: Arc<ModelRegistry>,

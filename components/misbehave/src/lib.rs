@@ -1,0 +1,40 @@
+//! A detector plugin that misbehaves on purpose. The prompt says how:
+//! "panic", "spin" (never returns), "oom" (allocates without bound),
+//! "error" (returns an internal error); anything else answers normally with
+//! no detections. Built only for tests (tests/plugins/misbehave.wasm).
+
+wit_bindgen::generate!({
+    world: "detect-plugin",
+    path: "../../wit",
+    generate_all,
+});
+
+use exports::glint::plugins::detector::{DetectRequest, DetectResponse, Guest};
+use glint::plugins::types::{Error, ErrorCode};
+
+struct Component;
+
+impl Guest for Component {
+    fn detect(req: DetectRequest) -> Result<DetectResponse, Error> {
+        match req.prompt.as_str() {
+            "panic" => panic!("misbehave: asked to panic"),
+            "spin" => {
+                let mut x: u64 = 1;
+                loop {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            }
+            "oom" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 16 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "error" => Err(Error { code: ErrorCode::Internal, message: "misbehave: asked to fail".into() }),
+            _ => Ok(DetectResponse { detections: vec![], phrases: vec![], width: 0, height: 0 }),
+        }
+    }
+}
+
+export!(Component);

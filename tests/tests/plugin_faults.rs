@@ -1,0 +1,108 @@
+//! A plugin that panics, spins, exhausts memory or errors is contained: the
+//! caller gets a clear error, the host keeps serving, and the next call works.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use glint::nn::BackendKind::Openvino;
+use glint::plugins::{DetectLimits, DetectRequest, Image};
+use glint::{ErrorKind, Glint};
+use glint_tests::{config, home, input};
+
+fn misbehaving_glint() -> Glint {
+    let mut c = config(Some(Openvino));
+    c.engine.call_deadline = Duration::from_secs(2);
+    c.engine.max_memory_bytes = 64 << 20;
+    let g = Glint::open(c).unwrap();
+    let path = home().join("tests/plugins/misbehave.wasm");
+    assert!(path.is_file(), "{} is missing: run scripts/build-components.sh", path.display());
+    g.plugins.load_file(&path).unwrap();
+    g
+}
+
+fn ask(g: &Glint, prompt: &str) -> Result<(), glint::GlintError> {
+    let req = DetectRequest {
+        image: Image { bytes: vec![], mime: String::new() },
+        prompt: prompt.into(),
+        threshold: 0.3,
+        model: "coco-grounded-v1".into(),
+        limits: DetectLimits { max_pixels: 1, max_prompt_chars: 10 },
+    };
+    g.plugins.detect("misbehave", &req).map(|_| ())
+}
+
+#[test]
+fn traps_deadlines_and_memory_are_contained() {
+    let g = misbehaving_glint();
+    ask(&g, "fine").expect("a well-behaved call");
+
+    let e = ask(&g, "panic").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Plugin);
+    assert!(e.message.contains("misbehave") && e.message.contains("crashed"), "{e}");
+    ask(&g, "fine").expect("works again after a trap");
+
+    let e = ask(&g, "spin").unwrap_err();
+    assert!(e.message.contains("deadline of 2.0 s"), "{e}");
+    ask(&g, "fine").expect("works again after a deadline");
+
+    let e = ask(&g, "oom").unwrap_err();
+    assert!(e.message.contains("memory limit of 64 MiB"), "{e}");
+    ask(&g, "fine").expect("works again after running out of memory");
+
+    let e = ask(&g, "error").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Plugin);
+    assert!(e.message.contains("asked to fail"), "{e}");
+}
+
+#[test]
+fn files_that_are_not_plugins_are_refused() {
+    let g = misbehaving_glint();
+    let dir = std::env::temp_dir().join(format!("glint-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junk = dir.join("junk.wasm");
+    std::fs::write(&junk, b"not wasm at all").unwrap();
+    let e = g.plugins.load_file(&junk).unwrap_err();
+    assert!(format!("{e:#}").contains("junk"), "{e:#}");
+    assert!(g.plugins.get("junk").is_err(), "a failed load registers nothing");
+    assert!(g.plugins.get("detect").is_ok(), "and leaves the others alone");
+}
+
+/// Replacing the detect plugin while requests run: every request succeeds,
+/// each on the old or the new instance.
+#[test]
+fn live_replacement_while_calls_are_in_flight() {
+    let g = Arc::new(Glint::open(config(Some(Openvino))).unwrap());
+    let path = home().join("plugins/detect.wasm");
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (g, stop, done) = (g.clone(), stop.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let out = g.detect(&input("chelsea.png", "a cat")).expect("detect during a swap");
+                    assert_eq!(out.detections[0].label, "cat");
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let mut swaps = 0;
+    // Bounded: at most 30 s of swapping, whatever happens to the workers.
+    for _ in 0..600 {
+        if done.load(Ordering::Relaxed) >= 6 && swaps >= 3 {
+            break;
+        }
+        let before = g.plugins.get("detect").unwrap();
+        g.plugins.load_file(&path).unwrap();
+        assert!(!Arc::ptr_eq(&before, &g.plugins.get("detect").unwrap()), "the entry was replaced");
+        swaps += 1;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().expect("no worker failed");
+    }
+    assert!(done.load(Ordering::Relaxed) >= 6 && swaps >= 3, "{swaps} swaps, {done:?} calls");
+}
