@@ -5,7 +5,7 @@ use std::io::Cursor;
 use image::imageops::{self, FilterType};
 use image::{ImageFormat, ImageReader, RgbImage};
 
-use crate::manifest::{DType, Layout, Preprocess};
+use crate::manifest::{DType, Layout, Preprocess, ResizeFilter};
 use crate::{Error, ErrorCode, TensorData};
 
 /// Decodes JPEG, PNG or WebP bytes to RGB. The header is read first so an
@@ -32,9 +32,22 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, Error> {
     };
     let name = format_name(format);
     let reader = || ImageReader::with_format(Cursor::new(bytes), format);
-    let (w, h) = reader()
-        .into_dimensions()
-        .map_err(|e| Error::new(ErrorCode::InvalidImage, format!("cannot read the {name} header: {e}")))?;
+    if format == ImageFormat::Jpeg && !jpeg_has_end(bytes) {
+        return Err(Error::new(
+            ErrorCode::InvalidImage,
+            "the JPEG is truncated: no end-of-image marker after its last scan",
+        ));
+    }
+    // PNG: read IHDR directly; the png decoder refuses to even open an image
+    // whose buffer would not fit a 32-bit address space, with a vaguer error.
+    let (w, h) = match png_dimensions(bytes).filter(|_| format == ImageFormat::Png) {
+        Some(d) => d,
+        None => {
+            let mut header = reader();
+            header.no_limits(); // reads the header only; the pixel limit is checked below
+            header.into_dimensions().map_err(|e| too_large_or_invalid(e, name, "header"))?
+        }
+    };
     let pixels = w as u64 * h as u64;
     if pixels > max_pixels {
         return Err(Error::new(
@@ -49,10 +62,36 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, Error> {
     limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(1 << 20));
     let mut r = reader();
     r.limits(limits);
-    let img = r
-        .decode()
-        .map_err(|e| Error::new(ErrorCode::InvalidImage, format!("cannot decode the {name} image: {e}")))?;
+    let img = r.decode().map_err(|e| too_large_or_invalid(e, name, "image"))?;
     Ok(img.into_rgb8())
+}
+
+fn too_large_or_invalid(e: image::ImageError, name: &str, part: &str) -> Error {
+    match e {
+        image::ImageError::Limits(l) => {
+            Error::new(ErrorCode::ImageTooLarge, format!("the {name} image needs more memory than allowed: {l}"))
+        }
+        e => Error::new(ErrorCode::InvalidImage, format!("cannot decode the {name} {part}: {e}")),
+    }
+}
+
+/// Width and height from a PNG's IHDR chunk (always the first chunk).
+fn png_dimensions(b: &[u8]) -> Option<(u32, u32)> {
+    if b.len() < 24 || &b[12..16] != b"IHDR" {
+        return None;
+    }
+    let be = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+    Some((be(16), be(20)))
+}
+
+/// JPEG decoders fill a cut-off scan with grey instead of failing, so check
+/// that an end-of-image marker (FF D9) follows the last start-of-scan (FF DA).
+/// Entropy-coded data cannot contain either (0xFF is stuffed as FF 00).
+fn jpeg_has_end(b: &[u8]) -> bool {
+    match b.windows(2).rposition(|w| w == [0xFF, 0xDA]) {
+        Some(sos) => b[sos..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
 }
 
 fn format_name(f: ImageFormat) -> &'static str {
@@ -91,7 +130,10 @@ pub fn prepare(img: &RgbImage, p: &Preprocess) -> Prepared {
     let resized;
     let input = match p.resize {
         Some([rw, rh]) if (rw, rh) != (sw, sh) => {
-            resized = imageops::resize(src, rw, rh, FilterType::Triangle);
+            resized = match p.resize_filter {
+                ResizeFilter::Triangle => imageops::resize(src, rw, rh, FilterType::Triangle),
+                ResizeFilter::TfBilinear => resize_tf_bilinear(src, rw, rh),
+            };
             &resized
         }
         _ => src,
@@ -115,6 +157,41 @@ pub fn prepare(img: &RgbImage, p: &Preprocess) -> Prepared {
         }
     };
     Prepared { dims, data, source_w: sw as f32, source_h: sh as f32 }
+}
+
+/// TensorFlow 1 `resize_bilinear` with `align_corners=False`: the source
+/// coordinate of output pixel `d` is `d * in / out`, neighbours are blended
+/// linearly, nothing is averaged over a footprint. Rounded back to u8.
+pub fn resize_tf_bilinear(src: &RgbImage, w: u32, h: u32) -> RgbImage {
+    let (sw, sh) = src.dimensions();
+    let taps = |out: u32, inp: u32| -> Vec<(usize, usize, f32)> {
+        let scale = inp as f32 / out as f32;
+        (0..out)
+            .map(|d| {
+                let s = d as f32 * scale;
+                let lo = (s.floor() as u32).min(inp - 1);
+                let hi = (lo + 1).min(inp - 1);
+                (lo as usize, hi as usize, s - lo as f32)
+            })
+            .collect()
+    };
+    let (xs, ys) = (taps(w, sw), taps(h, sh));
+    let raw = src.as_raw();
+    let stride = sw as usize * 3;
+    let mut out = Vec::with_capacity(w as usize * h as usize * 3);
+    for &(y0, y1, dy) in &ys {
+        let (r0, r1) = (&raw[y0 * stride..(y0 + 1) * stride], &raw[y1 * stride..(y1 + 1) * stride]);
+        for &(x0, x1, dx) in &xs {
+            for c in 0..3 {
+                let (a, b) = (r0[x0 * 3 + c] as f32, r0[x1 * 3 + c] as f32);
+                let (p, q) = (r1[x0 * 3 + c] as f32, r1[x1 * 3 + c] as f32);
+                let top = a + (b - a) * dx;
+                let bottom = p + (q - p) * dx;
+                out.push((top + (bottom - top) * dy).round().clamp(0.0, 255.0) as u8);
+            }
+        }
+    }
+    RgbImage::from_raw(w, h, out).expect("w * h * 3 values")
 }
 
 /// Channel-planar (CHW) copy of an RGB image, mapping each value.
@@ -150,6 +227,16 @@ mod tests {
     }
 
     #[test]
+    fn truncated_jpeg_is_an_error() {
+        let img = RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8 * 4, y as u8 * 4, 7]));
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg).unwrap();
+        assert_eq!(decode(&jpeg, 1 << 20).unwrap().dimensions(), (64, 64));
+        let e = decode(&jpeg[..jpeg.len() - 40], 1 << 20).unwrap_err();
+        assert!(e.message.contains("truncated"), "{}", e.message);
+    }
+
+    #[test]
     fn truncated_png_is_an_error() {
         let bytes = png(64, 64);
         let e = decode(&bytes[..bytes.len() / 2], 1 << 20).unwrap_err();
@@ -168,6 +255,17 @@ mod tests {
         let p = Preprocess { dtype: DType::F32, scale: 10.0, mean: [1.0, 2.0, 3.0], std: [1.0, 1.0, 2.0], ..Default::default() };
         let out = prepare(&img, &p);
         assert_eq!(out.data, TensorData::F32(vec![0.0, 0.0, 0.0, 3.0, 3.0, 1.5]));
+    }
+
+    #[test]
+    fn tf_bilinear_samples_at_d_times_scale() {
+        let img = RgbImage::from_fn(4, 1, |x, _| image::Rgb([(x * 60) as u8, 0, 255]));
+        // 4 -> 2: samples at x = 0 and x = 2 exactly (no averaging).
+        assert_eq!(resize_tf_bilinear(&img, 2, 1).as_raw(), &vec![0, 0, 255, 120, 0, 255]);
+        // 4 -> 8: x = 0.5 blends pixels 0 and 1; the last samples clamp.
+        let up = resize_tf_bilinear(&img, 8, 1);
+        assert_eq!(up.get_pixel(1, 0).0[0], 30);
+        assert_eq!(up.get_pixel(7, 0).0[0], 180);
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct Preprocess {
     pub resize: Option<[u32; 2]>,
     /// Pad right/bottom to a square before resizing (OWLv2 style).
     pub pad_to_square: bool,
+    /// How to resize: as the model's own training pipeline did.
+    pub resize_filter: ResizeFilter,
     pub layout: Layout,
     pub dtype: DType,
     /// f32 only: value = (pixel / scale - mean) / std, per RGB channel.
@@ -41,6 +43,7 @@ impl Default for Preprocess {
         Preprocess {
             resize: None,
             pad_to_square: false,
+            resize_filter: ResizeFilter::Triangle,
             layout: Layout::Nhwc,
             dtype: DType::U8,
             scale: 255.0,
@@ -48,6 +51,16 @@ impl Default for Preprocess {
             std: [1.0; 3],
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResizeFilter {
+    /// Area-aware bilinear (like PIL's BILINEAR): smooth when shrinking.
+    Triangle,
+    /// TensorFlow 1 `resize_bilinear` (no antialiasing, no half-pixel
+    /// offset), which TF Object Detection API models were trained with.
+    TfBilinear,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
