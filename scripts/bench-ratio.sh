@@ -11,7 +11,7 @@ root = pathlib.Path(sys.argv[1])
 def est(group, fn, stat):
     return json.load(open(root / group / fn / "new" / "estimates.json"))[stat]["point_estimate"] / 1e6
 print(f"{'group':<16} {'component ms':>13} {'native ms':>10} {'ratio (median)':>15} {'ratio (mean)':>13}")
-for group in sorted(p.name for p in root.glob("detect-*")):
+for group in sorted(p.name for p in root.iterdir() if (p / "component").is_dir()):
     c, n = est(group, "component", "median"), est(group, "native", "median")
     cm, nm = est(group, "component", "mean"), est(group, "native", "mean")
     print(f"{group:<16} {c:>13.2f} {n:>10.2f} {c / n:>15.3f} {cm / nm:>13.3f}")

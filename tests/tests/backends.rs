@@ -1,0 +1,116 @@
+//! glint's own wasi-nn backends, called directly: every wrong tensor is an
+//! error with a message, never a panic; all the tensor types glint needs pass.
+
+use glint::nn::libs::{RuntimeLibs, init_onnxruntime, init_openvino};
+use glint::nn::onnx::{self, OnnxOptions};
+use glint::nn::{openvino, take_last_error};
+use glint_tests::home;
+use wasmtime_wasi_nn::backend::NamedTensor;
+use wasmtime_wasi_nn::wit::TensorType;
+use wasmtime_wasi_nn::{Graph, Tensor};
+
+fn tensor(name: &str, dims: &[u32], ty: TensorType, data: Vec<u8>) -> NamedTensor {
+    NamedTensor { name: name.into(), tensor: Tensor::new(dims.to_vec(), ty, data) }
+}
+
+fn i64s(v: &[i64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Runs `inputs` and returns the error text, which must exist.
+fn error_of(graph: &Graph, inputs: Vec<NamedTensor>) -> String {
+    let mut ctx = graph.init_execution_context().expect("context");
+    match ctx.compute_with_io(inputs) {
+        Ok(out) => panic!("expected an error, got {} outputs", out.len()),
+        Err(_) => take_last_error().expect("the backend recorded why"),
+    }
+}
+
+fn synthetic_onnx() -> Graph {
+    let libs = RuntimeLibs::locate(&home());
+    init_onnxruntime(&libs.onnxruntime).expect("ONNX Runtime (run scripts/setup.sh)");
+    let bytes = std::fs::read(home().join("tests/models/owlvit-synthetic/model.onnx")).expect("synthetic model");
+    onnx::load("synthetic", &bytes, &OnnxOptions { sessions: 2, threads: Some(1) }).expect("loads")
+}
+
+fn owl_inputs(ids_ty: TensorType, ids: Vec<u8>) -> Vec<NamedTensor> {
+    vec![
+        tensor("input_ids", &[1, 2], ids_ty, ids),
+        tensor("pixel_values", &[1, 3, 64, 64], TensorType::Fp32, vec![0; 3 * 64 * 64 * 4]),
+        tensor("attention_mask", &[1, 2], TensorType::I64, i64s(&[1, 1])),
+    ]
+}
+
+#[test]
+fn onnx_accepts_i64_and_f32_and_names_outputs() {
+    let g = synthetic_onnx();
+    let mut ctx = g.init_execution_context().unwrap();
+    let out = ctx.compute_with_io(owl_inputs(TensorType::I64, i64s(&[0, 1]))).expect("runs");
+    let names: Vec<&str> = out.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["logits", "pred_boxes"]);
+    assert_eq!(out[0].tensor.dimensions, [1, 16, 1]);
+    assert_eq!(out[0].tensor.ty, TensorType::Fp32);
+}
+
+#[test]
+fn onnx_wrong_type_shape_and_name_are_errors() {
+    let g = synthetic_onnx();
+    // f32 where the model wants int64
+    let e = error_of(&g, owl_inputs(TensorType::Fp32, vec![0; 8]));
+    assert!(e.contains("synthetic"), "{e}");
+    // a type the backend does not take at all
+    let e = error_of(&g, owl_inputs(TensorType::Fp16, vec![0; 4]));
+    assert!(e.contains("Fp16") && e.contains("not supported"), "{e}");
+    // dims that do not match the bytes
+    let e = error_of(&g, owl_inputs(TensorType::I64, vec![0; 3]));
+    assert!(e.contains("input_ids") && e.contains("16 bytes"), "{e}");
+    // a shape the model cannot take (48 x 48 pixels)
+    let mut inputs = owl_inputs(TensorType::I64, i64s(&[0, 1]));
+    inputs[1] = tensor("pixel_values", &[1, 3, 48, 48], TensorType::Fp32, vec![0; 3 * 48 * 48 * 4]);
+    let e = error_of(&g, inputs);
+    assert!(e.contains("synthetic"), "{e}");
+    // an input the model does not have
+    let mut inputs = owl_inputs(TensorType::I64, i64s(&[0, 1]));
+    inputs[0].name = "token_ids".into();
+    let e = error_of(&g, inputs);
+    assert!(e.contains("no input \"token_ids\"") && e.contains("input_ids"), "{e}");
+    // and the graph still works afterwards
+    let mut ctx = g.init_execution_context().unwrap();
+    ctx.compute_with_io(owl_inputs(TensorType::I64, i64s(&[0, 1]))).expect("still runs");
+}
+
+#[test]
+fn openvino_wrong_type_is_an_error() {
+    let libs = RuntimeLibs::locate(&home());
+    init_openvino(&libs.openvino).expect("OpenVINO (run scripts/setup.sh)");
+    let dir = home().join("models/coco-grounded-v1");
+    let xml = std::fs::read(dir.join("minilm.xml")).unwrap();
+    let bin = std::fs::read(dir.join("minilm.bin")).unwrap();
+    let g = openvino::load("minilm", &xml, &bin, "f32").expect("loads");
+    let ok = |ty: TensorType, data: Vec<u8>| {
+        vec![
+            tensor("input_ids", &[1, 3], ty, data),
+            tensor("attention_mask", &[1, 3], TensorType::I64, i64s(&[1, 1, 1])),
+            tensor("token_type_ids", &[1, 3], TensorType::I64, i64s(&[0, 0, 0])),
+        ]
+    };
+    let mut ctx = g.init_execution_context().unwrap();
+    let out = ctx.compute_with_io(ok(TensorType::I64, i64s(&[101, 7592, 102]))).expect("runs");
+    assert_eq!(out[0].name, "last_hidden_state");
+    assert_eq!(out[0].tensor.dimensions, [1, 3, 384]);
+    let e = error_of(&g, ok(TensorType::Fp32, vec![0; 12]));
+    assert!(e.contains("input_ids") && e.contains("I64"), "{e}");
+    let e = error_of(&g, ok(TensorType::I64, vec![0; 5]));
+    assert!(e.contains("24 bytes"), "{e}");
+}
+
+#[test]
+fn a_precision_openvino_does_not_know_is_an_error() {
+    let libs = RuntimeLibs::locate(&home());
+    init_openvino(&libs.openvino).unwrap();
+    let dir = home().join("models/coco-grounded-v1");
+    let xml = std::fs::read(dir.join("minilm.xml")).unwrap();
+    let bin = std::fs::read(dir.join("minilm.bin")).unwrap();
+    let e = openvino::load("minilm", &xml, &bin, "f7").err().expect("refused");
+    assert!(format!("{e:#}").contains("f7"), "{e:#}");
+}
