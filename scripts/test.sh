@@ -13,8 +13,14 @@ extra=()
 
 scripts/setup.sh --no-demo
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 echo "== guest logic, natively (components/detect-core)"
-cargo +stable test --locked --manifest-path components/Cargo.toml -p glint-detect-core
+cargo +stable test --locked --manifest-path components/Cargo.toml -p glint-detect-core 2>&1 | tee -a "$log"
 
 echo "== host, CLI and integration tests (real weights, real components, wasi-nn)"
-cargo +stable test --release --locked --workspace "${extra[@]}"
+cargo +stable test --release --locked --workspace "${extra[@]}" 2>&1 | tee -a "$log"
+
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0) }' "$log"

@@ -107,11 +107,13 @@ impl PluginEngine {
         self.engine.precompile_compatibility_hash().hash(&mut h);
         let key = format!("{}-{:016x}.cwasm", hex::encode(Sha256::digest(wasm)), h.finish());
         let path = dir.join(key);
-        if path.is_file() {
+        // Read into memory rather than mmap: another process rewriting or
+        // truncating the file must not crash this one (SIGBUS on a mapped file).
+        if let Ok(bytes) = std::fs::read(&path) {
             // SAFETY: the cache holds only files this function wrote with
             // `Engine::precompile_component`, keyed by the exact input bytes
-            // and the engine's compatibility hash.
-            match unsafe { Component::deserialize_file(&self.engine, &path) } {
+            // and the engine's compatibility hash; wasmtime checks the header.
+            match unsafe { Component::deserialize(&self.engine, &bytes) } {
                 Ok(c) => return Ok((c, CacheOutcome::Hit)),
                 Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e}", path.display()),
             }

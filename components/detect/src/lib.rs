@@ -14,7 +14,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::glint::plugins::detector::{self, DetectRequest, DetectResponse, Guest, PhraseMatch};
+use exports::glint::plugins::detector::{DetectRequest, DetectResponse, Guest, PhraseMatch};
 use glint::plugins::models;
 use glint::plugins::types::{Bbox, Detection, Error, ErrorCode};
 
@@ -103,9 +103,5 @@ fn from_wit(e: Error) -> core::Error {
     };
     core::Error::new(code, e.message)
 }
-
-// `detector` is referenced through `Guest`; keep the module import explicit.
-#[allow(unused_imports)]
-use detector as _;
 
 export!(Component);

@@ -16,7 +16,8 @@ use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
 
-use wasmtime_wasi_nn::backend::BackendError;
+use wasmtime_wasi_nn::backend::{BackendError, BackendExecutionContext, Id, NamedTensor};
+use wasmtime_wasi_nn::{ExecutionContext, Tensor};
 
 /// Which runtime a model version's graphs are loaded into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -83,5 +84,34 @@ pub(crate) fn no_panic<T>(what: &str, f: impl FnOnce() -> Result<T, BackendError
                 .unwrap_or("unknown panic");
             Err(fail(format!("{what}: the runtime failed: {msg}")))
         }
+    }
+}
+
+/// The part of an execution context that differs per runtime: one compute
+/// with named tensors in and out.
+pub(crate) trait Compute: Send + Sync + 'static {
+    /// Runtime name for error messages.
+    const RUNTIME: &'static str;
+    fn run(&mut self, inputs: Vec<NamedTensor>) -> Result<Vec<NamedTensor>, BackendError>;
+}
+
+/// Wraps a [`Compute`] as the execution context wasi-nn's glue calls:
+/// named-tensor compute only (the WITX calls are refused), panics caught.
+pub(crate) fn context<C: Compute>(c: C) -> ExecutionContext {
+    ExecutionContext::from(Box::new(Context(c)) as Box<dyn BackendExecutionContext>)
+}
+
+struct Context<C>(C);
+
+impl<C: Compute> BackendExecutionContext for Context<C> {
+    fn set_input(&mut self, _id: Id, _tensor: &Tensor) -> Result<(), BackendError> {
+        Err(fail("the WITX set-input call is not supported: use wasi:nn compute with named tensors"))
+    }
+    fn get_output(&mut self, _id: Id) -> Result<Tensor, BackendError> {
+        Err(fail("the WITX get-output call is not supported: use wasi:nn compute with named tensors"))
+    }
+    fn compute(&mut self, inputs: Option<Vec<NamedTensor>>) -> Result<Option<Vec<NamedTensor>>, BackendError> {
+        let inputs = inputs.ok_or_else(|| fail("compute needs named input tensors"))?;
+        no_panic(C::RUNTIME, || self.0.run(inputs)).map(Some)
     }
 }

@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use ort::session::{Session, SessionInputValue};
 use ort::tensor::TensorElementType;
 use ort::value::{DynValue, Tensor as OrtTensor, ValueType};
-use wasmtime_wasi_nn::backend::{BackendError, BackendExecutionContext, BackendGraph, Id, NamedTensor};
+use wasmtime_wasi_nn::backend::{BackendError, BackendGraph, NamedTensor};
 use wasmtime_wasi_nn::wit::TensorType;
 use wasmtime_wasi_nn::{ExecutionContext, Graph, Tensor};
 
 use super::tensors::checked_shape;
-use super::{fail, names, no_panic};
+use super::{Compute, context, fail, names, no_panic};
 
 /// Options for loading one ONNX graph.
 #[derive(Clone, Debug)]
@@ -75,22 +75,16 @@ pub fn load(name: &str, model: &[u8], options: &OnnxOptions) -> anyhow::Result<G
 
 impl BackendGraph for OnnxGraph {
     fn init_execution_context(&self) -> Result<ExecutionContext, BackendError> {
-        Ok(ExecutionContext::from(Box::new(OnnxContext(self.0.clone())) as Box<dyn BackendExecutionContext>))
+        Ok(context(OnnxContext(self.0.clone())))
     }
 }
 
 struct OnnxContext(Arc<Inner>);
 
-impl BackendExecutionContext for OnnxContext {
-    fn set_input(&mut self, _id: Id, _tensor: &Tensor) -> Result<(), BackendError> {
-        Err(fail("the WITX set-input call is not supported: use wasi:nn compute with named tensors"))
-    }
-    fn get_output(&mut self, _id: Id) -> Result<Tensor, BackendError> {
-        Err(fail("the WITX get-output call is not supported: use wasi:nn compute with named tensors"))
-    }
-    fn compute(&mut self, inputs: Option<Vec<NamedTensor>>) -> Result<Option<Vec<NamedTensor>>, BackendError> {
-        let inputs = inputs.ok_or_else(|| fail("compute needs named input tensors"))?;
-        no_panic("ONNX Runtime", || run(&self.0, inputs)).map(Some)
+impl Compute for OnnxContext {
+    const RUNTIME: &'static str = "ONNX Runtime";
+    fn run(&mut self, inputs: Vec<NamedTensor>) -> Result<Vec<NamedTensor>, BackendError> {
+        run(&self.0, inputs)
     }
 }
 

@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, anyhow};
 use openvino::{CompiledModel, Core, DeviceType, ElementType, InferRequest, RwPropertyKey, Shape, Tensor as OvTensor};
-use wasmtime_wasi_nn::backend::{BackendError, BackendExecutionContext, BackendGraph, Id, NamedTensor};
+use wasmtime_wasi_nn::backend::{BackendError, BackendGraph, NamedTensor};
 use wasmtime_wasi_nn::wit::TensorType;
 use wasmtime_wasi_nn::{ExecutionContext, Graph, Tensor};
 
 use super::tensors::checked_shape;
-use super::{fail, names, no_panic};
+use super::{Compute, context, fail, names};
 
 struct Inner {
     name: String,
@@ -63,9 +63,7 @@ impl BackendGraph for OpenvinoGraph {
             .unwrap_or_else(|p| p.into_inner())
             .create_infer_request()
             .map_err(|e| fail(format!("graph {}: cannot create an infer request: {e}", self.0.name)))?;
-        Ok(ExecutionContext::from(
-            Box::new(OpenvinoContext { graph: self.0.clone(), request }) as Box<dyn BackendExecutionContext>
-        ))
+        Ok(context(OpenvinoContext { graph: self.0.clone(), request }))
     }
 }
 
@@ -74,20 +72,9 @@ struct OpenvinoContext {
     request: InferRequest,
 }
 
-impl BackendExecutionContext for OpenvinoContext {
-    fn set_input(&mut self, _id: Id, _tensor: &Tensor) -> Result<(), BackendError> {
-        Err(fail("the WITX set-input call is not supported: use wasi:nn compute with named tensors"))
-    }
-    fn get_output(&mut self, _id: Id) -> Result<Tensor, BackendError> {
-        Err(fail("the WITX get-output call is not supported: use wasi:nn compute with named tensors"))
-    }
-    fn compute(&mut self, inputs: Option<Vec<NamedTensor>>) -> Result<Option<Vec<NamedTensor>>, BackendError> {
-        let inputs = inputs.ok_or_else(|| fail("compute needs named input tensors"))?;
-        no_panic("OpenVINO", || self.run(inputs)).map(Some)
-    }
-}
+impl Compute for OpenvinoContext {
+    const RUNTIME: &'static str = "OpenVINO";
 
-impl OpenvinoContext {
     fn run(&mut self, inputs: Vec<NamedTensor>) -> Result<Vec<NamedTensor>, BackendError> {
         let g = &self.graph;
         let input_names: Vec<String> = g.inputs.iter().map(|(n, _)| n.clone()).collect();

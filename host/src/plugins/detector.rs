@@ -93,7 +93,8 @@ fn trap_error(plugin: &Plugin, reg: &PluginRegistry, e: wasmtime::Error) -> Glin
             "plugin {name} ran past its deadline of {:.1} s and was stopped",
             reg.engine.options.call_deadline.as_secs_f64()
         ),
-        _ if detail.contains("growing memory") || detail.contains("memory") && detail.contains("limit") => format!(
+        // StoreLimits are built with trap_on_grow_failure: going over the cap traps with this text.
+        _ if detail.contains("growing memory") => format!(
             "plugin {name} needed more than its memory limit of {} MiB and was stopped",
             reg.engine.options.max_memory_bytes >> 20
         ),
