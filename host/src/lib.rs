@@ -15,6 +15,7 @@ pub mod error;
 pub mod models;
 pub mod nn;
 pub mod plugins;
+pub mod spin;
 
 pub use app::{DetectInput, DetectOutput, Glint};
 pub use config::Config;

@@ -1,0 +1,296 @@
+//! `spin.toml` (Spin manifest v2): the app's HTTP routes and components,
+//! plus glint's own settings in `[tool.glint]` (Spin ignores `tool` tables).
+//! Errors name the key and the line.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A manifest problem, located.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ManifestError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    spin_manifest_version: Spanned<u32>,
+    application: Application,
+    #[serde(default)]
+    variables: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    trigger: Triggers,
+    #[serde(default)]
+    component: BTreeMap<String, Spanned<RawComponent>>,
+    #[serde(default)]
+    tool: Tools,
+}
+
+/// `[tool.*]`: glint reads `[tool.glint]`; other tools' tables are ignored.
+#[derive(Debug, Default, Deserialize)]
+struct Tools {
+    #[serde(default)]
+    glint: GlintSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Application {
+    pub name: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Triggers {
+    #[serde(default)]
+    http: Vec<Spanned<RawRoute>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    route: Spanned<String>,
+    component: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawComponent {
+    source: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    allowed_outbound_hosts: Vec<String>,
+    #[serde(default)]
+    sqlite_databases: Vec<String>,
+    #[serde(default)]
+    key_value_stores: Vec<String>,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+    // Other keys (`build`, `files`, `tool`…) are for other tools: ignored.
+}
+
+/// glint's settings (`[tool.glint]`), all optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlintSettings {
+    pub listen: Option<String>,
+    pub default_model: Option<String>,
+    pub detect_plugin: Option<String>,
+    pub database: Option<String>,
+    #[serde(default)]
+    pub limits: LimitSettings,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub max_pixels: Option<u64>,
+    pub max_prompt_chars: Option<u32>,
+    pub max_body_bytes: Option<usize>,
+}
+
+/// One `[[trigger.http]]`: requests whose path matches `route` go to `component`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub route: String,
+    pub component: String,
+}
+
+impl Route {
+    /// Spin's matching: `/...` is a wildcard tail, otherwise exact.
+    pub fn matches(&self, path: &str) -> bool {
+        match self.route.strip_suffix("/...") {
+            Some(prefix) => path == prefix || path.starts_with(&format!("{prefix}/")) || prefix.is_empty(),
+            None => path == self.route,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AppComponent {
+    pub id: String,
+    pub source: PathBuf,
+    pub description: String,
+    pub allowed_outbound_hosts: Vec<String>,
+    pub sqlite_databases: Vec<String>,
+    pub key_value_stores: Vec<String>,
+    pub variables: BTreeMap<String, String>,
+}
+
+/// A checked manifest.
+#[derive(Clone, Debug)]
+pub struct SpinManifest {
+    pub path: PathBuf,
+    pub application: Application,
+    pub variables: BTreeMap<String, toml::Value>,
+    pub routes: Vec<Route>,
+    pub components: BTreeMap<String, AppComponent>,
+    pub glint: GlintSettings,
+}
+
+impl SpinManifest {
+    pub fn load(path: &Path) -> Result<SpinManifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            file: path.display().to_string(),
+            line: 0,
+            message: format!("cannot read the manifest: {e}"),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<SpinManifest, ManifestError> {
+        let file = path.display().to_string();
+        let at = |span: Option<Range<usize>>, message: String| ManifestError {
+            file: file.clone(),
+            line: span.map_or(0, |s| line_of(text, s.start)),
+            message,
+        };
+        let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+        if *raw.spin_manifest_version.get_ref() != 2 {
+            return Err(at(
+                Some(raw.spin_manifest_version.span()),
+                format!("spin_manifest_version = {}: glint reads version 2", raw.spin_manifest_version.get_ref()),
+            ));
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut components = BTreeMap::new();
+        for (id, c) in raw.component {
+            let span = c.span();
+            let c = c.into_inner();
+            if !c.allowed_outbound_hosts.is_empty() {
+                return Err(at(
+                    Some(span),
+                    format!("component.{id}.allowed_outbound_hosts: glint grants components no outbound network"),
+                ));
+            }
+            let source = c.source.get_ref();
+            if source.starts_with("http://") || source.starts_with("https://") || !source.ends_with(".wasm") {
+                return Err(at(Some(c.source.span()), format!("component.{id}.source: give a local .wasm file, not {source:?}")));
+            }
+            components.insert(
+                id.clone(),
+                AppComponent {
+                    id,
+                    source: base.join(source),
+                    description: c.description,
+                    allowed_outbound_hosts: c.allowed_outbound_hosts,
+                    sqlite_databases: c.sqlite_databases,
+                    key_value_stores: c.key_value_stores,
+                    variables: c.variables,
+                },
+            );
+        }
+        let mut routes = Vec::new();
+        for r in raw.trigger.http {
+            let r = r.into_inner();
+            if !r.route.get_ref().starts_with('/') {
+                return Err(at(Some(r.route.span()), format!("trigger.http.route {:?} must start with '/'", r.route.get_ref())));
+            }
+            if !components.contains_key(r.component.get_ref()) {
+                let known: Vec<&String> = components.keys().collect();
+                return Err(at(
+                    Some(r.component.span()),
+                    format!("trigger.http.component {:?} is not a [component.*] (known: {known:?})", r.component.get_ref()),
+                ));
+            }
+            routes.push(Route { route: r.route.into_inner(), component: r.component.into_inner() });
+        }
+        // Longest prefix first, so "/api/..." wins over "/...".
+        routes.sort_by_key(|r| std::cmp::Reverse(r.route.trim_end_matches("/...").len()));
+        Ok(SpinManifest {
+            path: path.to_path_buf(),
+            application: raw.application,
+            variables: raw.variables,
+            routes,
+            components,
+            glint: raw.tool.glint,
+        })
+    }
+
+    /// The component that serves `path`, if any route matches.
+    pub fn route_for(&self, path: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.matches(path))
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"spin_manifest_version = 2
+
+[application]
+name = "glint"
+
+[[trigger.http]]
+route = "/..."
+component = "web"
+
+[[trigger.http]]
+route = "/api/..."
+component = "web"
+
+[component.web]
+source = "plugins/web.wasm"
+sqlite_databases = ["default"]
+
+[component.web.build]
+command = "scripts/build-components.sh"
+
+[tool.glint]
+listen = "127.0.0.1:8080"
+[tool.glint.limits]
+max_pixels = 1000
+"#;
+
+    fn parse(text: &str) -> Result<SpinManifest, ManifestError> {
+        SpinManifest::parse(Path::new("/app/spin.toml"), text)
+    }
+
+    #[test]
+    fn reads_routes_components_and_settings() {
+        let m = parse(OK).unwrap();
+        assert_eq!(m.components["web"].source, Path::new("/app/plugins/web.wasm"));
+        assert_eq!(m.route_for("/api/detect").unwrap().route, "/api/...");
+        assert_eq!(m.route_for("/").unwrap().route, "/...");
+        assert_eq!(m.glint.listen.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(m.glint.limits.max_pixels, Some(1000));
+    }
+
+    #[test]
+    fn errors_name_key_and_line() {
+        let e = parse(&OK.replace("component = \"web\"\n\n[[trigger.http]]", "component = \"wbe\"\n\n[[trigger.http]]")).unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+        assert!(e.to_string().contains("\"wbe\"") && e.to_string().contains("/app/spin.toml:8"), "{e}");
+        let e = parse(&OK.replace("source =", "sourec =")).unwrap_err();
+        assert!(e.message.contains("source"), "{e}");
+        assert_eq!(e.line, 14, "{e}"); // the [component.web] table
+        let e = parse(&OK.replace("max_pixels", "max_pixel")).unwrap_err();
+        assert!(e.message.contains("max_pixel") && e.line == 24, "{e}");
+        let e = parse(&OK.replace("version = 2", "version = 1")).unwrap_err();
+        assert_eq!(e.line, 1);
+        let e = parse(&OK.replace("sqlite_databases", "allowed_outbound_hosts = [\"https://x\"]\nsqlite_databases")).unwrap_err();
+        assert!(e.message.contains("outbound"), "{e}");
+    }
+
+    #[test]
+    fn route_matching() {
+        let r = Route { route: "/api/...".into(), component: "w".into() };
+        assert!(r.matches("/api") && r.matches("/api/x/y") && !r.matches("/apix"));
+        let exact = Route { route: "/health".into(), component: "w".into() };
+        assert!(exact.matches("/health") && !exact.matches("/health/x"));
+    }
+}
