@@ -29,6 +29,7 @@ cp "$(dirname "$nn_manifest")/wit/wasi-nn.wit" wit/deps/wasi-nn/wasi-nn.wit
 guest_cargo() {
   env -u RUSTFLAGS RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
+    CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS="-L native=/usr/lib/wasm32-wasi" \
     CARGO_TARGET_DIR="$ROOT/components/target" \
     /usr/bin/cargo "$@" -Z build-std=std,panic_abort -j "$JOBS"
 }
@@ -48,3 +49,10 @@ wrap() {
 wrap glint_detect plugins/detect.wasm
 # test-only plugin, kept out of plugins/ so the demo never loads it
 wrap glint_misbehave tests/plugins/misbehave.wasm
+
+# App components (spin-sdk, wasi:http 0.3) need WASI: wasm32-wasip2 emits a
+# component directly. spin.toml points at the build output, as Spin apps do.
+(cd components && guest_cargo build --release --locked --target wasm32-wasip2 -p glint-web)
+web=components/target/wasm32-wasip2/release/glint_web.wasm
+"$WASM_TOOLS" validate "$web"
+echo "$web: $(stat -c %s "$web") bytes"

@@ -12,7 +12,7 @@ use crate::engine::PluginEngine;
 use crate::error::{ErrorKind, GlintError};
 use crate::models::{ModelRegistry, RegistryOptions};
 use crate::nn::BackendKind;
-use crate::plugins::{DetectLimits, DetectRequest, Image, PluginRegistry};
+use crate::plugins::{DetectLimits, DetectRequest, DetectResponse, Image, PluginRegistry};
 
 pub struct Glint {
     pub config: Config,
@@ -91,9 +91,8 @@ impl Glint {
         Ok(Glint { config, models, plugins })
     }
 
-    /// Runs one detection through the detector plugin.
-    pub fn detect(&self, input: &DetectInput) -> Result<DetectOutput, GlintError> {
-        let started = Instant::now();
+    /// Runs one detection through the detector plugin: the plugin's answer and what ran.
+    pub fn run(&self, input: &DetectInput) -> Result<(DetectResponse, ModelRun), GlintError> {
         let limits = &self.config.limits;
         if input.image.len() > limits.max_image_bytes {
             return Err(GlintError::new(
@@ -111,7 +110,21 @@ impl Glint {
             model: version.clone(),
             limits: DetectLimits { max_pixels: limits.max_pixels, max_prompt_chars: limits.max_prompt_chars },
         };
-        let r = self.plugins.detect(&self.config.detect_plugin, &req)?;
+        let response = self.plugins.detect(&self.config.detect_plugin, &req)?;
+        let run = ModelRun {
+            version,
+            family: entry.manifest.model.family.clone(),
+            backend: loaded.backend,
+            runtime: loaded.runtime,
+            device: loaded.device,
+        };
+        Ok((response, run))
+    }
+
+    /// Runs one detection; the result as `glint detect` prints it.
+    pub fn detect(&self, input: &DetectInput) -> Result<DetectOutput, GlintError> {
+        let started = Instant::now();
+        let (r, model) = self.run(input)?;
         Ok(DetectOutput {
             detections: r
                 .detections
@@ -131,13 +144,7 @@ impl Glint {
             width: r.width,
             height: r.height,
             threshold: input.threshold,
-            model: ModelRun {
-                version,
-                family: entry.manifest.model.family.clone(),
-                backend: loaded.backend,
-                runtime: loaded.runtime,
-                device: loaded.device,
-            },
+            model,
             plugin: self.config.detect_plugin.clone(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
         })

@@ -19,7 +19,10 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, Error> {
         Ok(other) => {
             return Err(Error::new(
                 ErrorCode::InvalidImage,
-                format!("{other:?} images are not accepted: send JPEG, PNG or WebP"),
+                format!(
+                    "{} images are not accepted: send JPEG, PNG or WebP",
+                    other.extensions_str().first().map_or_else(|| format!("{other:?}"), |e| e.to_uppercase())
+                ),
             ));
         }
         Err(_) => {

@@ -14,9 +14,9 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::glint::plugins::detector::{DetectRequest, DetectResponse, Guest, PhraseMatch};
+use exports::glint::plugins::detector::Guest;
 use glint::plugins::models;
-use glint::plugins::types::{Bbox, Detection, Error, ErrorCode};
+use glint::plugins::types::{Bbox, DetectRequest, DetectResponse, Detection, Error, ErrorCode, PhraseMatch};
 
 thread_local! {
     /// Loaded model versions and graphs, kept while the host reuses this instance.

@@ -9,8 +9,8 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::glint::plugins::detector::{DetectRequest, DetectResponse, Guest};
-use glint::plugins::types::{Error, ErrorCode};
+use exports::glint::plugins::detector::Guest;
+use glint::plugins::types::{DetectRequest, DetectResponse, Error, ErrorCode};
 
 struct Component;
 

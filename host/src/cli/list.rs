@@ -25,7 +25,7 @@ fn model_rows(models: &ModelRegistry) -> Vec<ModelRow<'_>> {
             description: &e.manifest.model.description,
             backend: models.backend_for(e).to_string(),
             backends: e.manifest.backends().iter().map(|b| b.to_string()).collect(),
-            installed: e.manifest.files().all(|f| e.dir.join(f).is_file()),
+            installed: e.is_installed(),
             sources: e.manifest.source.iter().map(|s| format!("{}:{}=={}", s.registry, s.package, s.version)).collect(),
         })
         .collect()

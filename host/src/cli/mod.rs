@@ -2,6 +2,7 @@
 
 mod detect;
 mod list;
+mod up;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ struct Cli {
 enum Command {
     /// Find the phrases of a prompt in an image; prints JSON.
     Detect(detect::DetectArgs),
+    /// Serve the app of spin.toml (web UI and JSON API) until Ctrl-C.
+    Up(up::UpArgs),
     /// Installed model versions.
     Models {
         #[command(subcommand)]
@@ -63,6 +66,7 @@ pub fn run() -> ExitCode {
     config.backend = cli.backend;
     let result = match cli.command {
         Command::Detect(args) => detect::run(config, args),
+        Command::Up(args) => up::run(config, args),
         Command::Models { command: ListCommand::List { json } } => list::models(config, json),
         Command::Plugins { command: ListCommand::List { json } } => list::plugins(config, json),
     };
@@ -70,6 +74,7 @@ pub fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = match e.downcast_ref::<GlintError>().map(|g| g.kind) {
+                _ if e.downcast_ref::<glint::spin::ManifestError>().is_some() => 4,
                 Some(ErrorKind::InvalidInput | ErrorKind::TooLarge) => 2,
                 Some(ErrorKind::UnknownModel | ErrorKind::UnknownPlugin) => 3,
                 Some(ErrorKind::Backend | ErrorKind::Config) => 4,

@@ -39,6 +39,13 @@ pub struct ModelEntry {
     pub text: String,
 }
 
+impl ModelEntry {
+    /// Whether every file the manifest names is present.
+    pub fn is_installed(&self) -> bool {
+        self.manifest.files().all(|f| self.dir.join(f).is_file())
+    }
+}
+
 /// A model version whose graphs are loaded.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LoadedModel {

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use wasmtime::Store;
 
 use super::bindings::DetectorHost;
-use super::bindings::exports::glint::plugins::detector::{DetectRequest, DetectResponse};
-use super::bindings::glint::plugins::types::{Error as WitError, ErrorCode};
+use super::bindings::glint::plugins::types::{DetectRequest, DetectResponse, Error as WitError, ErrorCode};
 use super::registry::{Plugin, PluginRegistry};
 use super::state::HostState;
 use crate::error::{ErrorKind, GlintError};

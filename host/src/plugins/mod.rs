@@ -2,13 +2,14 @@
 //! WIT world, a registry whose entries can be replaced while calls are in
 //! flight, and calls with a deadline, a memory cap and warm instances.
 
-mod bindings;
+pub(crate) mod bindings;
 mod detector;
 mod registry;
 mod state;
 
-pub use bindings::exports::glint::plugins::detector::{DetectRequest, DetectResponse, Limits as DetectLimits};
-pub use bindings::glint::plugins::types::{Bbox, Detection, Image};
+pub use bindings::glint::plugins::types::{
+    Bbox, DetectRequest, DetectResponse, Detection, Image, Limits as DetectLimits, PhraseMatch,
+};
 pub use registry::{Plugin, PluginInfo, PluginRegistry, PluginWorld};
 pub use state::HostState;
 

@@ -166,6 +166,11 @@ impl PluginRegistry {
         })
     }
 
+    /// The engine plugins (and app components) run on.
+    pub fn engine(&self) -> &Arc<PluginEngine> {
+        &self.engine
+    }
+
     pub fn list(&self) -> Vec<Arc<Plugin>> {
         self.plugins.load().values().cloned().collect()
     }

@@ -1,6 +1,10 @@
-//! The Spin-compatible pieces: the `spin.toml` manifest (and later the HTTP
-//! trigger and the Spin host interfaces the app uses).
+//! The Spin-compatible pieces: the `spin.toml` manifest, the HTTP trigger for
+//! spin-sdk components, and the host side of what app components import.
 
+mod app_bindings;
+mod app_state;
 pub mod manifest;
+pub mod trigger;
 
 pub use manifest::{ManifestError, SpinManifest};
+pub use trigger::HttpTrigger;

@@ -1,0 +1,50 @@
+//! The JSON documents of the API (the same shape `glint detect` prints).
+
+use serde_json::{Value, json};
+
+use crate::bindings::glint::plugins::platform::{DetectResult, ModelInfo};
+
+pub fn detect_result(r: &DetectResult, threshold: f32) -> Value {
+    let resp = &r.response;
+    json!({
+        "detections": resp.detections.iter().map(|d| json!({
+            "phrase": d.phrase,
+            "label": d.label,
+            "score": d.score,
+            "box": { "x0": d.box_.x0, "y0": d.box_.y0, "x1": d.box_.x1, "y1": d.box_.y1 },
+        })).collect::<Vec<_>>(),
+        "phrases": resp.phrases.iter().map(|p| json!({
+            "phrase": p.phrase,
+            "label": p.label,
+            "method": p.method,
+            "similarity": p.similarity,
+        })).collect::<Vec<_>>(),
+        "width": resp.width,
+        "height": resp.height,
+        "threshold": threshold,
+        "model": {
+            "version": r.model.version,
+            "family": r.model.family,
+            "backend": r.model.backend,
+            "runtime": r.model.runtime,
+            "device": r.model.device,
+        },
+        "plugin": r.plugin,
+        "elapsed_ms": r.elapsed_ms,
+    })
+}
+
+pub fn models(models: &[ModelInfo]) -> Value {
+    Value::Array(
+        models
+            .iter()
+            .map(|m| json!({
+                "version": m.version,
+                "family": m.family,
+                "description": m.description,
+                "backend": m.backend,
+                "installed": m.installed,
+            }))
+            .collect(),
+    )
+}

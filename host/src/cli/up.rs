@@ -1,0 +1,67 @@
+//! `glint up`: serves the app of spin.toml.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use glint::spin::{HttpTrigger, SpinManifest};
+use glint::{Config, Glint};
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// The Spin manifest (v2) describing the app.
+    #[arg(long, default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Address to listen on (default: [tool.glint] listen, else 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+/// Largest request body unless [tool.glint.limits] max_body_bytes says otherwise.
+const DEFAULT_MAX_BODY: usize = 25 << 20;
+
+pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
+    let path = if args.manifest.is_absolute() { args.manifest.clone() } else { config.home.join(&args.manifest) };
+    let manifest = SpinManifest::load(&path)?;
+    let settings = manifest.glint.clone();
+    if let Some(m) = settings.default_model {
+        config.default_model = m;
+    }
+    if let Some(p) = settings.detect_plugin {
+        config.detect_plugin = p;
+    }
+    if let Some(p) = settings.limits.max_pixels {
+        config.limits.max_pixels = p;
+    }
+    if let Some(c) = settings.limits.max_prompt_chars {
+        config.limits.max_prompt_chars = c;
+    }
+    let max_body = settings.limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY);
+    config.limits.max_image_bytes = config.limits.max_image_bytes.min(max_body);
+    let listen = args.listen.or(settings.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+
+    let glint = Arc::new(Glint::open(config)?);
+    // Load the default model version now, so the first visitor does not wait
+    // for it; a failure is reported and requests then get the error.
+    if let Err(e) = glint.models.ensure_loaded(&glint.config.default_model) {
+        eprintln!("glint: warning: the default model is not ready: {e}");
+    }
+    let app = manifest.application.name.clone();
+    let routes: Vec<String> = manifest.routes.iter().map(|r| format!("{} -> {}", r.route, r.component)).collect();
+    let trigger = Arc::new(HttpTrigger::new(glint, manifest, max_body)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        // The first line of stdout is the address: scripts and tests read it.
+        println!("glint: serving app {app} on http://{addr} ({})", routes.join(", "));
+        trigger
+            .serve(listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+                eprintln!("glint: stopping");
+            })
+            .await
+    })
+}

@@ -1,0 +1,166 @@
+//! The HTTP trigger: serves the routes of spin.toml by running their app
+//! components (spin-sdk 7, `wasi:http/handler@0.3.0`), one store per request.
+//! In front of every component: a request id, the body-size limit and an
+//! access log that records no query strings, bodies or headers.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use wasmtime::Store;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+
+use super::app_bindings::App;
+use super::app_state::{AppState, DenyOutgoing};
+use super::manifest::SpinManifest;
+use crate::app::Glint;
+
+pub type Response = hyper::Response<Full<Bytes>>;
+
+pub struct HttpTrigger {
+    glint: Arc<Glint>,
+    manifest: SpinManifest,
+    apps: BTreeMap<String, ServicePre<AppState>>,
+    max_body_bytes: usize,
+    next_id: AtomicU64,
+}
+
+impl HttpTrigger {
+    /// Compiles and links every component of the manifest.
+    pub fn new(glint: Arc<Glint>, manifest: SpinManifest, max_body_bytes: usize) -> anyhow::Result<HttpTrigger> {
+        let engine = glint.plugins.engine();
+        let mut linker: Linker<AppState> = Linker::new(&engine.engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?; // Rust std on wasm32-wasip2
+        wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+        wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
+        App::add_to_linker::<_, HasSelf<AppState>>(&mut linker, |s| s)?;
+        let mut apps = BTreeMap::new();
+        for (id, c) in &manifest.components {
+            let wasm = std::fs::read(&c.source).with_context(|| {
+                format!("component {id}: cannot read {} (build it with scripts/build-components.sh)", c.source.display())
+            })?;
+            let (component, _) = engine.compile(&wasm).with_context(|| format!("component {id}"))?;
+            let pre = linker
+                .instantiate_pre(&component)
+                .map_err(|e| anyhow!("component {id}: it imports something glint does not grant: {e}"))?;
+            let pre = ServicePre::new(pre).map_err(|e| anyhow!("component {id}: not a wasi:http@0.3 handler: {e}"))?;
+            apps.insert(id.clone(), pre);
+        }
+        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, next_id: AtomicU64::new(1) })
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => accepted?,
+                () = &mut shutdown => return Ok(()),
+            };
+            let this = self.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let this = this.clone();
+                    async move { Ok::<_, Infallible>(this.handle(req, peer).await) }
+                });
+                if let Err(e) = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                {
+                    tracing::debug!("connection from {peer}: {e}");
+                }
+            });
+        }
+    }
+
+    async fn handle(&self, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+        let started = Instant::now();
+        let id = format!("{:016x}", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let (method, path) = (req.method().clone(), req.uri().path().to_string());
+        let mut response = match self.dispatch(req).await {
+            Ok(r) => r,
+            Err((status, message)) => error_response(status, &message),
+        };
+        response.headers_mut().insert("x-request-id", id.parse().expect("hex is a header value"));
+        tracing::info!(
+            target: "glint::access",
+            request_id = %id, %peer, %method, path = %path,
+            status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64,
+        );
+        response
+    }
+
+    async fn dispatch(&self, req: hyper::Request<Incoming>) -> Result<Response, (u16, String)> {
+        let path = req.uri().path().to_string();
+        let route = self.manifest.route_for(&path).ok_or((404, format!("no route of {} serves {path}", self.manifest.path.display())))?;
+        let pre = self.apps.get(&route.component).ok_or((500, format!("component {} is not loaded", route.component)))?.clone();
+        let (mut parts, body) = req.into_parts();
+        let body = Limited::new(body, self.max_body_bytes).collect().await.map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                (413, format!("the request body is over the limit of {} bytes", self.max_body_bytes))
+            } else {
+                (400, format!("cannot read the request body: {e}"))
+            }
+        })?;
+        // wasi:http wants an absolute URI; hyper gives origin-form.
+        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
+        let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+        parts.uri = format!("http://{host}{pq}").parse().map_err(|e| (400, format!("bad request target: {e}")))?;
+        let body = Full::new(body.to_bytes()).map_err(|e: Infallible| -> wasmtime_wasi_http::Error { match e {} });
+        let req = http::Request::from_parts(parts, body.boxed());
+        self.call(pre, req).await.map_err(|e| {
+            tracing::warn!("component {}: {e:?}", route.component);
+            (500, format!("component {} failed: {e}", route.component))
+        })
+    }
+
+    async fn call(
+        &self,
+        pre: ServicePre<AppState>,
+        req: http::Request<http_body_util::combinators::BoxBody<Bytes, wasmtime_wasi_http::Error>>,
+    ) -> anyhow::Result<Response> {
+        let engine = self.glint.plugins.engine();
+        let mut store = Store::new(&engine.engine, AppState::new(self.glint.clone(), engine.options.max_memory_bytes));
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(engine.deadline_ticks());
+        let (wreq, io) = wasmtime_wasi_http::p3::Request::from_http(&mut DenyOutgoing, req);
+        let service = pre.instantiate_async(&mut store).await?;
+        let (parts, bytes) = store
+            .run_concurrent(async |accessor| {
+                let respond = async {
+                    let resp = service.handle(accessor, wreq).await?.map_err(|e| anyhow!("the handler returned {e:?}"))?;
+                    let resp = accessor.with(|access| resp.into_http(access, async { Ok(()) }))?;
+                    let (parts, body) = resp.into_parts();
+                    let bytes = body.collect().await.map_err(|e| anyhow!("{e:?}"))?.to_bytes();
+                    anyhow::Ok((parts, bytes))
+                };
+                let (r, ()) = tokio::try_join!(respond, async { io.await.map_err(|e| anyhow!("{e:?}")) })?;
+                anyhow::Ok(r)
+            })
+            .await??;
+        Ok(hyper::Response::from_parts(parts, Full::new(bytes)))
+    }
+}
+
+/// `{"error": {"status": 413, "message": "..."}}`
+pub fn error_response(status: u16, message: &str) -> Response {
+    let body = serde_json::json!({ "error": { "status": status, "message": message } }).to_string();
+    hyper::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("valid response")
+}

@@ -1,0 +1,177 @@
+//! `glint up` as a user runs it: a real server on loopback serving the
+//! spin.toml app (spin-sdk component) whose detections go through the
+//! platform import to the detect plugin, wasi-nn and the real model.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn home() -> PathBuf {
+    let home = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    assert!(
+        home.join("components/target/wasm32-wasip2/release/glint_web.wasm").is_file(),
+        "run scripts/setup.sh before the tests"
+    );
+    home
+}
+
+/// A running `glint up`; killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glint"))
+        .current_dir(home())
+        .args(["up", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("glint up starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("first line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`.
+fn request(addr: &str, method: &str, target: &str, body: &[u8]) -> Reply {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    write!(s, "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len())
+        .unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("response");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
+    let headers = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
+    Reply { status, headers, body: raw[split + 4..].to_vec() }
+}
+
+fn chelsea() -> Vec<u8> {
+    std::fs::read(home().join("samples/chelsea.png")).unwrap()
+}
+
+#[test]
+fn serves_the_ui_models_and_detections() {
+    let s = start(&[]);
+    let ui = request(&s.addr, "GET", "/", b"");
+    assert_eq!(ui.status, 200);
+    assert!(ui.headers.contains("text/html") && ui.headers.contains("x-request-id"), "{}", ui.headers);
+    assert!(String::from_utf8_lossy(&ui.body).contains("/api/detect"));
+
+    let models = request(&s.addr, "GET", "/api/models", b"").json();
+    assert_eq!(models[0]["version"], "coco-grounded-v1");
+    assert_eq!(models[0]["installed"], true);
+
+    let r = request(&s.addr, "POST", "/api/detect?prompt=a%20kitty%20.%20a%20dog&threshold=0.3", &chelsea());
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let out = r.json();
+    assert_eq!(out["detections"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(out["detections"][0]["label"], "cat");
+    assert_eq!(out["detections"][0]["phrase"], "a kitty");
+    assert_eq!(out["model"]["version"], "coco-grounded-v1");
+    assert_eq!(out["model"]["device"], "CPU (f32)");
+    assert_eq!(out["plugin"], "detect");
+}
+
+#[test]
+fn bad_requests_get_clear_json_errors() {
+    let s = start(&[]);
+    let check = |r: Reply, status: u16, words: &[&str]| {
+        assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        for w in words {
+            assert!(message.contains(w), "{w:?} not in {message:?}");
+        }
+    };
+    check(request(&s.addr, "POST", "/api/detect?prompt=a%20cat", b"GIF89a not really"), 400, &["GIF"]);
+    check(request(&s.addr, "POST", "/api/detect", &chelsea()), 400, &["prompt"]);
+    check(request(&s.addr, "POST", "/api/detect?prompt=%20.%20", &chelsea()), 400, &["no phrase"]);
+    check(request(&s.addr, "POST", "/api/detect?prompt=cat&threshold=high", &chelsea()), 400, &["threshold"]);
+    check(request(&s.addr, "POST", "/api/detect?prompt=cat&model=glip", &chelsea()), 404, &["glip", "coco-grounded-v1"]);
+    check(request(&s.addr, "GET", "/api/detect", b""), 405, &["POST"]);
+    check(request(&s.addr, "GET", "/no/such/page", b""), 404, &["/no/such/page"]);
+}
+
+#[test]
+fn body_limit_from_spin_toml() {
+    let dir = std::env::temp_dir().join(format!("glint-up-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("spin.toml");
+    let text = std::fs::read_to_string(home().join("spin.toml")).unwrap();
+    let web = home().join("components/target/wasm32-wasip2/release/glint_web.wasm");
+    let text = text
+        .replace("components/target/wasm32-wasip2/release/glint_web.wasm", web.to_str().unwrap())
+        .replace("max_body_bytes = 20971520", "max_body_bytes = 1000");
+    std::fs::write(&manifest, text).unwrap();
+    let s = start(&["--manifest", manifest.to_str().unwrap()]);
+    let r = request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea());
+    assert_eq!(r.status, 413);
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("1000 bytes"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn concurrent_requests_all_succeed() {
+    let s = start(&[]);
+    let image = chelsea();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &image)))
+            .collect();
+        for w in workers {
+            let r = w.join().unwrap();
+            assert_eq!(r.status, 200);
+            assert_eq!(r.json()["detections"][0]["label"], "cat");
+        }
+    });
+}
+
+#[test]
+fn a_broken_manifest_names_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("glint-bad-manifest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("spin.toml");
+    let text = std::fs::read_to_string(home().join("spin.toml")).unwrap().replace("component = \"web\"", "component = \"wbe\"");
+    std::fs::write(&manifest, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("\"wbe\"")).unwrap() + 1;
+    let out = Command::new(env!("CARGO_BIN_EXE_glint"))
+        .current_dir(home())
+        .args(["up", "--listen", "127.0.0.1:0", "--manifest", manifest.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("spin.toml:{line}:")) && err.contains("wbe"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
