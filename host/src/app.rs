@@ -7,9 +7,11 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::cache::{CacheKey, ResultCache};
 use crate::config::Config;
 use crate::engine::PluginEngine;
 use crate::error::{ErrorKind, GlintError};
+use crate::metrics::Metrics;
 use crate::models::{ModelRegistry, RegistryOptions};
 use crate::nn::BackendKind;
 use crate::plugins::{DetectLimits, DetectRequest, DetectResponse, Image, PluginRegistry};
@@ -18,6 +20,16 @@ pub struct Glint {
     pub config: Config,
     pub models: Arc<ModelRegistry>,
     pub plugins: PluginRegistry,
+    pub cache: ResultCache,
+    pub metrics: Metrics,
+}
+
+/// A detection as the plugin answered it, what ran, and whether it came from the cache.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub response: DetectResponse,
+    pub model: ModelRun,
+    pub cached: bool,
 }
 
 /// One detection request as callers give it.
@@ -74,6 +86,8 @@ pub struct DetectOutput {
     pub threshold: f32,
     pub model: ModelRun,
     pub plugin: String,
+    /// Whether the result came from the result cache.
+    pub cached: bool,
     pub elapsed_ms: f64,
 }
 
@@ -88,11 +102,13 @@ impl Glint {
         if config.plugins_dir.is_dir() {
             plugins.load_dir(&config.plugins_dir).context("loading plugins")?;
         }
-        Ok(Glint { config, models, plugins })
+        let cache = ResultCache::new(config.cache_entries);
+        Ok(Glint { config, models, plugins, cache, metrics: Metrics::new() })
     }
 
-    /// Runs one detection through the detector plugin: the plugin's answer and what ran.
-    pub fn run(&self, input: &DetectInput) -> Result<(DetectResponse, ModelRun), GlintError> {
+    /// Runs one detection through the detector plugin (or answers it from the
+    /// result cache): the plugin's answer and what ran.
+    pub fn run(&self, input: &DetectInput) -> Result<RunResult, GlintError> {
         let limits = &self.config.limits;
         if input.image.len() > limits.max_image_bytes {
             return Err(GlintError::new(
@@ -102,6 +118,14 @@ impl Glint {
         }
         let version = input.model.clone().unwrap_or_else(|| self.config.default_model.clone());
         let entry = self.models.entry(&version)?;
+        let plugin = self.plugins.get(&self.config.detect_plugin)?;
+        let key = self.cache.enabled().then(|| {
+            CacheKey::new(&plugin.info.sha256, &version, &input.image, &input.prompt, input.threshold)
+        });
+        if let Some((response, model)) = key.as_ref().and_then(|k| self.cache.get(k)) {
+            self.metrics.cache.with_label_values(&["hit"]).inc();
+            return Ok(RunResult { response, model, cached: true });
+        }
         let loaded = self.models.ensure_loaded(&version)?;
         let req = DetectRequest {
             image: Image { bytes: input.image.clone(), mime: String::new() },
@@ -110,21 +134,27 @@ impl Glint {
             model: version.clone(),
             limits: DetectLimits { max_pixels: limits.max_pixels, max_prompt_chars: limits.max_prompt_chars },
         };
+        let started = Instant::now();
         let response = self.plugins.detect(&self.config.detect_plugin, &req)?;
-        let run = ModelRun {
+        self.metrics.inference_seconds.with_label_values(&[version.as_str()]).observe(started.elapsed().as_secs_f64());
+        let model = ModelRun {
             version,
             family: entry.manifest.model.family.clone(),
             backend: loaded.backend,
             runtime: loaded.runtime,
             device: loaded.device,
         };
-        Ok((response, run))
+        if let Some(k) = key {
+            self.metrics.cache.with_label_values(&["miss"]).inc();
+            self.cache.put(k, (response.clone(), model.clone()));
+        }
+        Ok(RunResult { response, model, cached: false })
     }
 
     /// Runs one detection; the result as `glint detect` prints it.
     pub fn detect(&self, input: &DetectInput) -> Result<DetectOutput, GlintError> {
         let started = Instant::now();
-        let (r, model) = self.run(input)?;
+        let RunResult { response: r, model, cached } = self.run(input)?;
         Ok(DetectOutput {
             detections: r
                 .detections
@@ -146,6 +176,7 @@ impl Glint {
             threshold: input.threshold,
             model,
             plugin: self.config.detect_plugin.clone(),
+            cached,
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
         })
     }

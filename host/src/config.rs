@@ -39,6 +39,8 @@ pub struct Config {
     pub detect_plugin: String,
     /// The model version used when a request names none.
     pub default_model: String,
+    /// Result cache size in entries (0 disables it).
+    pub cache_entries: usize,
 }
 
 impl Config {
@@ -55,6 +57,7 @@ impl Config {
             limits: RequestLimits::default(),
             detect_plugin: "detect".into(),
             default_model: "coco-grounded-v1".into(),
+            cache_entries: 256,
         }
     }
 

@@ -8,10 +8,12 @@
 //! - [`app`]: the detection service; [`draw`]: annotated images.
 
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod draw;
 pub mod engine;
 pub mod error;
+pub mod metrics;
 pub mod models;
 pub mod nn;
 pub mod plugins;

@@ -125,15 +125,7 @@ fn bad_requests_get_clear_json_errors() {
 
 #[test]
 fn body_limit_from_spin_toml() {
-    let dir = std::env::temp_dir().join(format!("glint-up-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let manifest = dir.join("spin.toml");
-    let text = std::fs::read_to_string(home().join("spin.toml")).unwrap();
-    let web = home().join("components/target/wasm32-wasip2/release/glint_web.wasm");
-    let text = text
-        .replace("components/target/wasm32-wasip2/release/glint_web.wasm", web.to_str().unwrap())
-        .replace("max_body_bytes = 20971520", "max_body_bytes = 1000");
-    std::fs::write(&manifest, text).unwrap();
+    let (dir, manifest) = manifest_with("body", |t| t.replace("max_body_bytes = 20971520", "max_body_bytes = 1000"));
     let s = start(&["--manifest", manifest.to_str().unwrap()]);
     let r = request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea());
     assert_eq!(r.status, 413);
@@ -159,11 +151,8 @@ fn concurrent_requests_all_succeed() {
 
 #[test]
 fn a_broken_manifest_names_file_and_line() {
-    let dir = std::env::temp_dir().join(format!("glint-bad-manifest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let manifest = dir.join("spin.toml");
-    let text = std::fs::read_to_string(home().join("spin.toml")).unwrap().replace("component = \"web\"", "component = \"wbe\"");
-    std::fs::write(&manifest, &text).unwrap();
+    let (dir, manifest) = manifest_with("bad", |t| t.replace("component = \"web\"", "component = \"wbe\""));
+    let text = std::fs::read_to_string(&manifest).unwrap();
     let line = text.lines().position(|l| l.contains("\"wbe\"")).unwrap() + 1;
     let out = Command::new(env!("CARGO_BIN_EXE_glint"))
         .current_dir(home())
@@ -173,5 +162,64 @@ fn a_broken_manifest_names_file_and_line() {
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("spin.toml:{line}:")) && err.contains("wbe"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A copy of spin.toml in a temporary folder with `edit` applied.
+fn manifest_with(name: &str, edit: impl Fn(String) -> String) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("glint-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let web = home().join("components/target/wasm32-wasip2/release/glint_web.wasm");
+    let text = std::fs::read_to_string(home().join("spin.toml"))
+        .unwrap()
+        .replace("components/target/wasm32-wasip2/release/glint_web.wasm", web.to_str().unwrap());
+    let manifest = dir.join("spin.toml");
+    std::fs::write(&manifest, edit(text)).unwrap();
+    (dir, manifest)
+}
+
+#[test]
+fn repeated_requests_hit_the_cache_and_metrics_count_them() {
+    let s = start(&[]);
+    let first = request(&s.addr, "POST", "/api/detect?prompt=a%20cat%20.%20a%20bed", &chelsea()).json();
+    let second = request(&s.addr, "POST", "/api/detect?prompt=%20a%20cat.a%20bed%20", &chelsea()).json();
+    assert_eq!(first["cached"], false);
+    assert_eq!(second["cached"], true, "same image, same phrases: {second}");
+    assert_eq!(first["detections"], second["detections"]);
+    let other = request(&s.addr, "POST", "/api/detect?prompt=a%20cat%20.%20a%20bed&threshold=0.5", &chelsea()).json();
+    assert_eq!(other["cached"], false, "another threshold is another entry");
+
+    let metrics = String::from_utf8(request(&s.addr, "GET", "/metrics", b"").body).unwrap();
+    for line in [
+        "glint_cache_requests_total{result=\"hit\"} 1",
+        "glint_cache_requests_total{result=\"miss\"} 2",
+        "glint_http_requests_total{method=\"POST\",route=\"/...\",status=\"200\"} 3",
+        "glint_inference_duration_seconds_count{model=\"coco-grounded-v1\"} 2",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line:?} missing from:\n{metrics}");
+    }
+}
+
+#[test]
+fn rate_limit_per_client_answers_429_with_retry_after() {
+    let (dir, manifest) = manifest_with("rate", |t| {
+        format!("{t}\n[tool.glint.rate_limit]\nper_minute = 1\nburst = 2\n")
+    });
+    let s = start(&["--manifest", manifest.to_str().unwrap()]);
+    let statuses: Vec<u16> =
+        (0..3).map(|_| request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea()).status).collect();
+    assert_eq!(statuses, [200, 200, 429]);
+    let r = request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea());
+    assert_eq!(r.status, 429);
+    let retry: u64 = r
+        .headers
+        .lines()
+        .find_map(|l| l.strip_prefix("retry-after: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("Retry-After header");
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(request(&s.addr, "GET", "/api/models", b"").status, 200, "reading is not limited");
+    let metrics = String::from_utf8(request(&s.addr, "GET", "/metrics", b"").body).unwrap();
+    assert!(metrics.contains("glint_rejections_total{reason=\"rate_limited\"} 2"), "{metrics}");
     std::fs::remove_dir_all(&dir).ok();
 }

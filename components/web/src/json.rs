@@ -30,6 +30,7 @@ pub fn detect_result(r: &DetectResult, threshold: f32) -> Value {
             "device": r.model.device,
         },
         "plugin": r.plugin,
+        "cached": r.cached,
         "elapsed_ms": r.elapsed_ms,
     })
 }

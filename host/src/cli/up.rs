@@ -37,6 +37,9 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     if let Some(c) = settings.limits.max_prompt_chars {
         config.limits.max_prompt_chars = c;
     }
+    if let Some(n) = settings.cache_entries {
+        config.cache_entries = n;
+    }
     let max_body = settings.limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY);
     config.limits.max_image_bytes = config.limits.max_image_bytes.min(max_body);
     let listen = args.listen.or(settings.listen).unwrap_or_else(|| "127.0.0.1:8080".into());

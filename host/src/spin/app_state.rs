@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use super::app_bindings::glint::plugins::platform::{self, DetectResult, Failure, ModelInfo, ModelRun, PlatformError};
-use crate::app::{DetectInput, Glint};
+use crate::app::{DetectInput, Glint, RunResult};
 use crate::error::{ErrorKind, GlintError};
 
 pub struct AppState {
@@ -87,9 +87,10 @@ impl platform::Host for AppState {
             failure: Failure::Internal,
             message: format!("the detection task failed: {e}"),
         })?;
-        let (response, run) = ran.map_err(to_wit)?;
+        let RunResult { response, model: run, cached } = ran.map_err(to_wit)?;
         Ok(DetectResult {
             response,
+            cached,
             model: ModelRun {
                 version: run.version,
                 family: run.family,

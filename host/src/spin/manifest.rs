@@ -88,6 +88,26 @@ pub struct GlintSettings {
     pub database: Option<String>,
     #[serde(default)]
     pub limits: LimitSettings,
+    #[serde(default)]
+    pub rate_limit: RateLimitSettings,
+    /// Result cache size in entries; 0 disables it.
+    pub cache_entries: Option<usize>,
+}
+
+/// `[tool.glint.rate_limit]`: per client IP, on requests that do work (not GET).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Sustained rate; 0 disables the limit.
+    pub per_minute: u32,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings { per_minute: 120, burst: 20 }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

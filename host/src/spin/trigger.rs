@@ -1,16 +1,20 @@
 //! The HTTP trigger: serves the routes of spin.toml by running their app
 //! components (spin-sdk 7, `wasi:http/handler@0.3.0`), one store per request.
-//! In front of every component: a request id, the body-size limit and an
-//! access log that records no query strings, bodies or headers.
+//! In front of every component: a request id, a rate limit per client IP on
+//! requests that do work, the body-size limit, metrics, and an access log that
+//! records no query strings, bodies or headers. `GET /metrics` is served here.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -31,6 +35,7 @@ pub struct HttpTrigger {
     manifest: SpinManifest,
     apps: BTreeMap<String, ServicePre<AppState>>,
     max_body_bytes: usize,
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     next_id: AtomicU64,
 }
 
@@ -55,7 +60,12 @@ impl HttpTrigger {
             let pre = ServicePre::new(pre).map_err(|e| anyhow!("component {id}: not a wasi:http@0.3 handler: {e}"))?;
             apps.insert(id.clone(), pre);
         }
-        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, next_id: AtomicU64::new(1) })
+        let rate = &manifest.glint.rate_limit;
+        let limiter = NonZeroU32::new(rate.per_minute).map(|per_minute| {
+            let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
+            RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))
+        });
+        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, limiter, next_id: AtomicU64::new(1) })
     }
 
     /// Serves until `shutdown` resolves.
@@ -88,19 +98,57 @@ impl HttpTrigger {
 
     async fn handle(&self, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
         let started = Instant::now();
-        let id = format!("{:016x}", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{n:016x}");
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
-        let mut response = match self.dispatch(req).await {
-            Ok(r) => r,
-            Err((status, message)) => error_response(status, &message),
+        let route = match (&method, path.as_str()) {
+            (&http::Method::GET, "/metrics") => "/metrics".to_string(),
+            _ => self.manifest.route_for(&path).map_or_else(|| "none".into(), |r| r.route.clone()),
+        };
+        let mut response = if route == "/metrics" {
+            text_response(200, "text/plain; version=0.0.4", self.glint.metrics.render())
+        } else if let Err(wait) = self.admit(&method, peer.ip(), n) {
+            self.glint.metrics.rejections.with_label_values(&["rate_limited"]).inc();
+            let mut r = error_response(429, &format!("too many requests from your address: retry in {wait} s"));
+            r.headers_mut().insert(http::header::RETRY_AFTER, wait.into());
+            r
+        } else {
+            match self.dispatch(req).await {
+                Ok(r) => r,
+                Err((status, message)) => {
+                    if status == 413 {
+                        self.glint.metrics.rejections.with_label_values(&["body_too_large"]).inc();
+                    }
+                    error_response(status, &message)
+                }
+            }
         };
         response.headers_mut().insert("x-request-id", id.parse().expect("hex is a header value"));
+        let status = response.status().as_u16();
+        let metrics = &self.glint.metrics;
+        metrics.http_requests.with_label_values(&[route.as_str(), method.as_str(), &status.to_string()]).inc();
+        metrics.http_seconds.with_label_values(&[route.as_str()]).observe(started.elapsed().as_secs_f64());
         tracing::info!(
             target: "glint::access",
             request_id = %id, %peer, %method, path = %path,
-            status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64,
+            status, ms = started.elapsed().as_millis() as u64,
         );
         response
+    }
+
+    /// The rate limit: requests that do work (not GET) count per client IP.
+    /// `Err` carries the seconds to wait.
+    fn admit(&self, method: &http::Method, ip: IpAddr, n: u64) -> Result<(), u64> {
+        let Some(limiter) = &self.limiter else { return Ok(()) };
+        if method == http::Method::GET || method == http::Method::HEAD {
+            return Ok(());
+        }
+        if n % 1024 == 0 {
+            limiter.retain_recent(); // forget addresses that are back to a full bucket
+        }
+        limiter.check_key(&ip).map_err(|not_until| {
+            not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64
+        })
     }
 
     async fn dispatch(&self, req: hyper::Request<Incoming>) -> Result<Response, (u16, String)> {
@@ -158,9 +206,13 @@ impl HttpTrigger {
 /// `{"error": {"status": 413, "message": "..."}}`
 pub fn error_response(status: u16, message: &str) -> Response {
     let body = serde_json::json!({ "error": { "status": status, "message": message } }).to_string();
+    text_response(status, "application/json", body)
+}
+
+fn text_response(status: u16, content_type: &str, body: String) -> Response {
     hyper::Response::builder()
         .status(status)
-        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CONTENT_TYPE, content_type)
         .body(Full::new(Bytes::from(body)))
         .expect("valid response")
 }

@@ -1,0 +1,57 @@
+//! Prometheus metrics (text format at `GET /metrics`).
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+
+pub struct Metrics {
+    registry: Registry,
+    /// HTTP requests by spin.toml route, method and status.
+    pub http_requests: IntCounterVec,
+    /// HTTP latency by route.
+    pub http_seconds: HistogramVec,
+    /// Detector plugin time by model version (cache misses only).
+    pub inference_seconds: HistogramVec,
+    /// Result cache look-ups by result ("hit", "miss").
+    pub cache: IntCounterVec,
+    /// Requests refused before reaching a component, by reason.
+    pub rejections: IntCounterVec,
+}
+
+const LATENCY_BUCKETS: &[f64] = &[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0];
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let registry = Registry::new_custom(Some("glint".into()), None).expect("valid prefix");
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry.register(Box::new(c.clone())).expect("registered once");
+            c
+        };
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()), labels)
+                .expect("valid metric");
+            registry.register(Box::new(h.clone())).expect("registered once");
+            h
+        };
+        Metrics {
+            http_requests: counter("http_requests_total", "HTTP requests by route, method and status", &["route", "method", "status"]),
+            http_seconds: histogram("http_request_duration_seconds", "HTTP request latency by route", &["route"]),
+            inference_seconds: histogram("inference_duration_seconds", "Detector plugin latency by model version", &["model"]),
+            cache: counter("cache_requests_total", "Result cache look-ups", &["result"]),
+            rejections: counter("rejections_total", "Requests refused before a component ran, by reason", &["reason"]),
+            registry,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("text encoding");
+        String::from_utf8(out).expect("UTF-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
