@@ -30,6 +30,9 @@ pub struct RunResult {
     pub response: DetectResponse,
     pub model: ModelRun,
     pub cached: bool,
+    pub threshold: f32,
+    /// Time spent in `run`, cache look-up included.
+    pub elapsed_ms: f64,
 }
 
 /// One detection request as callers give it.
@@ -109,6 +112,8 @@ impl Glint {
     /// Runs one detection through the detector plugin (or answers it from the
     /// result cache): the plugin's answer and what ran.
     pub fn run(&self, input: &DetectInput) -> Result<RunResult, GlintError> {
+        let started = Instant::now();
+        let ms = move || started.elapsed().as_secs_f64() * 1e3;
         let limits = &self.config.limits;
         if input.image.len() > limits.max_image_bytes {
             return Err(GlintError::new(
@@ -124,7 +129,7 @@ impl Glint {
         });
         if let Some((response, model)) = key.as_ref().and_then(|k| self.cache.get(k)) {
             self.metrics.cache.with_label_values(&["hit"]).inc();
-            return Ok(RunResult { response, model, cached: true });
+            return Ok(RunResult { response, model, cached: true, threshold: input.threshold, elapsed_ms: ms() });
         }
         let loaded = self.models.ensure_loaded(&version)?;
         let req = DetectRequest {
@@ -134,9 +139,9 @@ impl Glint {
             model: version.clone(),
             limits: DetectLimits { max_pixels: limits.max_pixels, max_prompt_chars: limits.max_prompt_chars },
         };
-        let started = Instant::now();
+        let inference = Instant::now();
         let response = self.plugins.detect(&self.config.detect_plugin, &req)?;
-        self.metrics.inference_seconds.with_label_values(&[version.as_str()]).observe(started.elapsed().as_secs_f64());
+        self.metrics.inference_seconds.with_label_values(&[version.as_str()]).observe(inference.elapsed().as_secs_f64());
         let model = ModelRun {
             version,
             family: entry.manifest.model.family.clone(),
@@ -148,13 +153,12 @@ impl Glint {
             self.metrics.cache.with_label_values(&["miss"]).inc();
             self.cache.put(k, (response.clone(), model.clone()));
         }
-        Ok(RunResult { response, model, cached: false })
+        Ok(RunResult { response, model, cached: false, threshold: input.threshold, elapsed_ms: ms() })
     }
 
     /// Runs one detection; the result as `glint detect` prints it.
     pub fn detect(&self, input: &DetectInput) -> Result<DetectOutput, GlintError> {
-        let started = Instant::now();
-        let RunResult { response: r, model, cached } = self.run(input)?;
+        let RunResult { response: r, model, cached, elapsed_ms, .. } = self.run(input)?;
         Ok(DetectOutput {
             detections: r
                 .detections
@@ -177,7 +181,7 @@ impl Glint {
             model,
             plugin: self.config.detect_plugin.clone(),
             cached,
-            elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+            elapsed_ms,
         })
     }
 }

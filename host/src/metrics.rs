@@ -1,6 +1,6 @@
 //! Prometheus metrics (text format at `GET /metrics`).
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 pub struct Metrics {
     registry: Registry,
@@ -14,6 +14,8 @@ pub struct Metrics {
     pub cache: IntCounterVec,
     /// Requests refused before reaching a component, by reason.
     pub rejections: IntCounterVec,
+    /// Detection jobs waiting for a slot.
+    pub queue_depth: IntGauge,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0];
@@ -38,6 +40,11 @@ impl Metrics {
             inference_seconds: histogram("inference_duration_seconds", "Detector plugin latency by model version", &["model"]),
             cache: counter("cache_requests_total", "Result cache look-ups", &["result"]),
             rejections: counter("rejections_total", "Requests refused before a component ran, by reason", &["reason"]),
+            queue_depth: {
+                let g = IntGauge::new("queue_depth", "Detection jobs waiting for a slot").expect("valid metric");
+                registry.register(Box::new(g.clone())).expect("registered once");
+                g
+            },
             registry,
         }
     }

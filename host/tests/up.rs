@@ -87,7 +87,7 @@ fn serves_the_ui_models_and_detections() {
     let ui = request(&s.addr, "GET", "/", b"");
     assert_eq!(ui.status, 200);
     assert!(ui.headers.contains("text/html") && ui.headers.contains("x-request-id"), "{}", ui.headers);
-    assert!(String::from_utf8_lossy(&ui.body).contains("/api/detect"));
+    assert!(String::from_utf8_lossy(&ui.body).contains("/api/jobs"), "the UI submits jobs");
 
     let models = request(&s.addr, "GET", "/api/models", b"").json();
     assert_eq!(models[0]["version"], "coco-grounded-v1");
@@ -221,5 +221,73 @@ fn rate_limit_per_client_answers_429_with_retry_after() {
     assert_eq!(request(&s.addr, "GET", "/api/models", b"").status, 200, "reading is not limited");
     let metrics = String::from_utf8(request(&s.addr, "GET", "/metrics", b"").body).unwrap();
     assert!(metrics.contains("glint_rejections_total{reason=\"rate_limited\"} 2"), "{metrics}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Polls a job until it is done or failed (at most 60 s).
+fn wait_for(addr: &str, id: &str) -> serde_json::Value {
+    for _ in 0..600 {
+        let s = request(addr, "GET", &format!("/api/jobs/{id}"), b"").json();
+        if s["state"] == "done" || s["state"] == "failed" {
+            return s;
+        }
+        assert!(s["state"] == "queued" || s["state"] == "running", "{s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("job {id} did not finish in 60 s");
+}
+
+#[test]
+fn jobs_run_in_the_background() {
+    let s = start(&[]);
+    let r = request(&s.addr, "POST", "/api/jobs?prompt=a%20kitty", &chelsea());
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 32, "128 random bits");
+    let done = wait_for(&s.addr, &id);
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["result"]["detections"][0]["label"], "cat");
+    assert_eq!(done["result"]["threshold"], 0.3f32 as f64);
+
+    let failed = request(&s.addr, "POST", "/api/jobs?prompt=a%20cat", b"not an image").json();
+    let failed = wait_for(&s.addr, failed["id"].as_str().unwrap());
+    assert_eq!(failed["state"], "failed");
+    assert!(failed["error"]["message"].as_str().unwrap().contains("not a JPEG"), "{failed}");
+
+    assert_eq!(request(&s.addr, "GET", "/api/jobs/0123456789abcdef0123456789abcdef", b"").status, 404);
+    assert_eq!(request(&s.addr, "POST", "/api/jobs", &chelsea()).status, 400, "no prompt");
+}
+
+#[test]
+fn a_full_queue_answers_503_with_retry_after() {
+    let (dir, manifest) = manifest_with("queue", |t| {
+        format!("{t}\n[tool.glint.jobs]\nqueue = 1\nconcurrency = 1\nkeep_seconds = 60\n")
+    });
+    let s = start(&["--manifest", manifest.to_str().unwrap()]);
+    let image = chelsea();
+    // Distinct thresholds: no answer comes from the result cache.
+    let replies: Vec<Reply> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..6)
+            .map(|i| {
+                let (addr, image) = (&s.addr, &image);
+                scope.spawn(move || request(addr, "POST", &format!("/api/jobs?prompt=a%20cat&threshold=0.{}", 30 + i), image))
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let busy: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
+    let accepted: Vec<&Reply> = replies.iter().filter(|r| r.status == 202).collect();
+    assert_eq!(busy.len() + accepted.len(), 6);
+    assert!(!busy.is_empty() && !accepted.is_empty(), "queue 1 + 1 running cannot take 6 at once");
+    for r in &busy {
+        assert!(r.headers.contains("retry-after: 5"), "{}", r.headers);
+        assert!(r.json()["error"]["message"].as_str().unwrap().contains("queue is full"));
+    }
+    for r in accepted {
+        assert_eq!(wait_for(&s.addr, r.json()["id"].as_str().unwrap())["state"], "done");
+    }
+    let metrics = String::from_utf8(request(&s.addr, "GET", "/metrics", b"").body).unwrap();
+    assert!(metrics.contains(&format!("glint_rejections_total{{reason=\"queue_full\"}} {}", busy.len())), "{metrics}");
+    assert!(metrics.contains("glint_queue_depth 0"), "{metrics}");
     std::fs::remove_dir_all(&dir).ok();
 }

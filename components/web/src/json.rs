@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::bindings::glint::plugins::platform::{DetectResult, ModelInfo};
+use crate::bindings::glint::plugins::platform::{DetectResult, JobState, JobStatus, ModelInfo};
 
-pub fn detect_result(r: &DetectResult, threshold: f32) -> Value {
+pub fn detect_result(r: &DetectResult) -> Value {
     let resp = &r.response;
     json!({
         "detections": resp.detections.iter().map(|d| json!({
@@ -21,7 +21,7 @@ pub fn detect_result(r: &DetectResult, threshold: f32) -> Value {
         })).collect::<Vec<_>>(),
         "width": resp.width,
         "height": resp.height,
-        "threshold": threshold,
+        "threshold": r.threshold,
         "model": {
             "version": r.model.version,
             "family": r.model.family,
@@ -48,4 +48,24 @@ pub fn models(models: &[ModelInfo]) -> Value {
             }))
             .collect(),
     )
+}
+
+pub fn job(s: &JobStatus) -> Value {
+    let state = match s.state {
+        JobState::Queued => "queued",
+        JobState::Running => "running",
+        JobState::Done => "done",
+        JobState::Failed => "failed",
+    };
+    let mut v = json!({ "id": s.id, "state": state });
+    if matches!(s.state, JobState::Queued) {
+        v["position"] = json!(s.position);
+    }
+    if let Some(r) = &s.output {
+        v["result"] = detect_result(r);
+    }
+    if let Some(e) = &s.error {
+        v["error"] = json!({ "message": e.message });
+    }
+    v
 }

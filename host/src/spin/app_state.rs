@@ -8,7 +8,10 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
-use super::app_bindings::glint::plugins::platform::{self, DetectResult, Failure, ModelInfo, ModelRun, PlatformError};
+use super::app_bindings::glint::plugins::platform::{
+    self, DetectResult, Failure, JobState as WitJobState, JobStatus, ModelInfo, ModelRun, PlatformError,
+};
+use super::jobs::{Busy, JobState, Jobs};
 use crate::app::{DetectInput, Glint, RunResult};
 use crate::error::{ErrorKind, GlintError};
 
@@ -19,10 +22,11 @@ pub struct AppState {
     hooks: DenyOutgoing,
     pub(crate) limits: StoreLimits,
     glint: Arc<Glint>,
+    jobs: Arc<Jobs>,
 }
 
 impl AppState {
-    pub fn new(glint: Arc<Glint>, max_memory_bytes: usize) -> AppState {
+    pub fn new(glint: Arc<Glint>, jobs: Arc<Jobs>, max_memory_bytes: usize) -> AppState {
         AppState {
             table: ResourceTable::new(),
             wasi: WasiCtxBuilder::new().build(),
@@ -30,8 +34,31 @@ impl AppState {
             hooks: DenyOutgoing,
             limits: StoreLimitsBuilder::new().memory_size(max_memory_bytes).trap_on_grow_failure(true).build(),
             glint,
+            jobs,
         }
     }
+
+    fn result(&self, r: RunResult) -> DetectResult {
+        let RunResult { response, model: run, cached, threshold, elapsed_ms } = r;
+        DetectResult {
+            response,
+            cached,
+            threshold,
+            model: ModelRun {
+                version: run.version,
+                family: run.family,
+                backend: run.backend.to_string(),
+                runtime: run.runtime,
+                device: run.device,
+            },
+            plugin: self.glint.config.detect_plugin.clone(),
+            elapsed_ms,
+        }
+    }
+}
+
+fn input(image: Vec<u8>, prompt: String, threshold: f32, model: Option<String>) -> DetectInput {
+    DetectInput { image, prompt, threshold, model: model.filter(|m| !m.is_empty()) }
 }
 
 /// App components get no outbound HTTP (spin.toml's allowed_outbound_hosts is refused too).
@@ -80,27 +107,32 @@ impl platform::Host for AppState {
         threshold: f32,
         model: Option<String>,
     ) -> Result<DetectResult, PlatformError> {
-        let glint = self.glint.clone();
-        let started = std::time::Instant::now();
-        let input = DetectInput { image, prompt, threshold, model: model.filter(|m| !m.is_empty()) };
-        let ran = tokio::task::spawn_blocking(move || glint.run(&input)).await.map_err(|e| PlatformError {
-            failure: Failure::Internal,
-            message: format!("the detection task failed: {e}"),
-        })?;
-        let RunResult { response, model: run, cached } = ran.map_err(to_wit)?;
-        Ok(DetectResult {
-            response,
-            cached,
-            model: ModelRun {
-                version: run.version,
-                family: run.family,
-                backend: run.backend.to_string(),
-                runtime: run.runtime,
-                device: run.device,
-            },
-            plugin: self.glint.config.detect_plugin.clone(),
-            elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+        let ran = self.jobs.run_now(input(image, prompt, threshold, model)).await.map_err(to_wit)?;
+        Ok(self.result(ran))
+    }
+
+    fn submit(
+        &mut self,
+        image: Vec<u8>,
+        prompt: String,
+        threshold: f32,
+        model: Option<String>,
+    ) -> Result<String, PlatformError> {
+        self.jobs.submit(input(image, prompt, threshold, model)).map_err(|Busy(s)| PlatformError {
+            failure: Failure::Busy,
+            message: format!("the detection queue is full: retry in {s} s"),
+            retry_after_s: s as u32,
         })
+    }
+
+    fn job(&mut self, id: String) -> Option<JobStatus> {
+        let (state, position, output, error) = match self.jobs.status(&id)? {
+            JobState::Queued { position } => (WitJobState::Queued, position as u32, None, None),
+            JobState::Running => (WitJobState::Running, 0, None, None),
+            JobState::Done(r) => (WitJobState::Done, 0, Some(self.result(r)), None),
+            JobState::Failed(e) => (WitJobState::Failed, 0, None, Some(to_wit(e))),
+        };
+        Some(JobStatus { id, state, position, output, error })
     }
 
     fn models(&mut self) -> Vec<ModelInfo> {
@@ -126,5 +158,5 @@ fn to_wit(e: GlintError) -> PlatformError {
         ErrorKind::Backend | ErrorKind::Plugin => Failure::Unavailable,
         ErrorKind::Config => Failure::Internal,
     };
-    PlatformError { failure, message: e.message }
+    PlatformError { failure, message: e.message, retry_after_s: 0 }
 }

@@ -92,6 +92,26 @@ pub struct GlintSettings {
     pub rate_limit: RateLimitSettings,
     /// Result cache size in entries; 0 disables it.
     pub cache_entries: Option<usize>,
+    #[serde(default)]
+    pub jobs: JobsSettings,
+}
+
+/// `[tool.glint.jobs]`: the detection queue.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsSettings {
+    /// Jobs waiting at most; more get 503 with Retry-After.
+    pub queue: usize,
+    /// Detections running at once, sync and queued together.
+    pub concurrency: usize,
+    /// Seconds a finished job stays readable.
+    pub keep_seconds: u64,
+}
+
+impl Default for JobsSettings {
+    fn default() -> Self {
+        JobsSettings { queue: 64, concurrency: 2, keep_seconds: 600 }
+    }
 }
 
 /// `[tool.glint.rate_limit]`: per client IP, on requests that do work (not GET).

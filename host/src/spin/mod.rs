@@ -3,6 +3,7 @@
 
 mod app_bindings;
 mod app_state;
+pub mod jobs;
 pub mod manifest;
 pub mod trigger;
 

@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use governor::clock::{Clock, DefaultClock};
@@ -25,6 +25,7 @@ use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 use super::app_bindings::App;
 use super::app_state::{AppState, DenyOutgoing};
+use super::jobs::{JobSettings, Jobs};
 use super::manifest::SpinManifest;
 use crate::app::Glint;
 
@@ -36,6 +37,7 @@ pub struct HttpTrigger {
     apps: BTreeMap<String, ServicePre<AppState>>,
     max_body_bytes: usize,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    jobs: Arc<Jobs>,
     next_id: AtomicU64,
 }
 
@@ -65,7 +67,10 @@ impl HttpTrigger {
             let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
             RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))
         });
-        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, limiter, next_id: AtomicU64::new(1) })
+        let j = &manifest.glint.jobs;
+        let settings = JobSettings { queue: j.queue, concurrency: j.concurrency, keep: Duration::from_secs(j.keep_seconds) };
+        let jobs = Jobs::new(glint.clone(), settings);
+        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, limiter, jobs, next_id: AtomicU64::new(1) })
     }
 
     /// Serves until `shutdown` resolves.
@@ -181,7 +186,8 @@ impl HttpTrigger {
         req: http::Request<http_body_util::combinators::BoxBody<Bytes, wasmtime_wasi_http::Error>>,
     ) -> anyhow::Result<Response> {
         let engine = self.glint.plugins.engine();
-        let mut store = Store::new(&engine.engine, AppState::new(self.glint.clone(), engine.options.max_memory_bytes));
+        let state = AppState::new(self.glint.clone(), self.jobs.clone(), engine.options.max_memory_bytes);
+        let mut store = Store::new(&engine.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(engine.deadline_ticks());
         let (wreq, io) = wasmtime_wasi_http::p3::Request::from_http(&mut DenyOutgoing, req);

@@ -1,0 +1,145 @@
+//! Detection jobs: a bounded queue in front of a fixed number of inference
+//! slots. Synchronous requests take a slot too, so `concurrency` bounds all
+//! inference. Finished jobs are kept for `keep`, then forgotten.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+
+use crate::app::{DetectInput, Glint, RunResult};
+use crate::error::{ErrorKind, GlintError};
+
+/// `[tool.glint.jobs]` settings.
+#[derive(Clone, Copy, Debug)]
+pub struct JobSettings {
+    /// Jobs waiting at most; more are refused (503).
+    pub queue: usize,
+    /// Detections running at once (sync and queued).
+    pub concurrency: usize,
+    /// How long a finished job's result stays readable.
+    pub keep: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub enum JobState {
+    Queued { position: usize },
+    Running,
+    Done(RunResult),
+    Failed(GlintError),
+}
+
+enum State {
+    Queued,
+    Running,
+    Done(RunResult),
+    Failed(GlintError),
+}
+
+struct Job {
+    seq: u64,
+    state: State,
+    finished: Option<Instant>,
+}
+
+pub struct Jobs {
+    glint: Arc<Glint>,
+    slots: Arc<Semaphore>,
+    table: Mutex<(HashMap<String, Job>, u64)>,
+    settings: JobSettings,
+}
+
+/// The queue is full; retry after this many seconds.
+#[derive(Debug)]
+pub struct Busy(pub u64);
+
+impl Jobs {
+    pub fn new(glint: Arc<Glint>, settings: JobSettings) -> Arc<Jobs> {
+        Arc::new(Jobs {
+            glint,
+            slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+            table: Mutex::new((HashMap::new(), 0)),
+            settings,
+        })
+    }
+
+    /// Runs a detection now, waiting for a free slot.
+    pub async fn run_now(&self, input: DetectInput) -> Result<RunResult, GlintError> {
+        let _slot = self.slots.acquire().await.expect("never closed");
+        run_blocking(self.glint.clone(), input).await
+    }
+
+    /// Queues a detection; its id, or `Busy` when the queue is full.
+    pub fn submit(self: &Arc<Self>, input: DetectInput) -> Result<String, Busy> {
+        let id = new_id();
+        {
+            let mut guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
+            let (jobs, next) = &mut *guard;
+            let keep = self.settings.keep;
+            jobs.retain(|_, j| j.finished.is_none_or(|t| t.elapsed() < keep));
+            let queued = jobs.values().filter(|j| matches!(j.state, State::Queued)).count();
+            if queued >= self.settings.queue {
+                self.glint.metrics.rejections.with_label_values(&["queue_full"]).inc();
+                return Err(Busy(5));
+            }
+            *next += 1;
+            jobs.insert(id.clone(), Job { seq: *next, state: State::Queued, finished: None });
+            self.glint.metrics.queue_depth.set(queued as i64 + 1);
+        }
+        let this = self.clone();
+        let job_id = id.clone();
+        tokio::spawn(async move {
+            let slot = this.slots.clone().acquire_owned().await.expect("never closed");
+            this.set(&job_id, State::Running);
+            let state = match run_blocking(this.glint.clone(), input).await {
+                Ok(r) => State::Done(r),
+                Err(e) => State::Failed(e),
+            };
+            drop(slot);
+            this.set(&job_id, state);
+        });
+        Ok(id)
+    }
+
+    fn set(&self, id: &str, state: State) {
+        let mut guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        let (jobs, _) = &mut *guard;
+        if let Some(job) = jobs.get_mut(id) {
+            if matches!(state, State::Done(_) | State::Failed(_)) {
+                job.finished = Some(Instant::now());
+            }
+            job.state = state;
+        }
+        let queued = jobs.values().filter(|j| matches!(j.state, State::Queued)).count();
+        self.glint.metrics.queue_depth.set(queued as i64);
+    }
+
+    /// The state of job `id`, if it is known.
+    pub fn status(&self, id: &str) -> Option<JobState> {
+        let guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        let (jobs, _) = &*guard;
+        let job = jobs.get(id)?;
+        Some(match &job.state {
+            State::Queued => JobState::Queued {
+                position: 1 + jobs.values().filter(|j| matches!(j.state, State::Queued) && j.seq < job.seq).count(),
+            },
+            State::Running => JobState::Running,
+            State::Done(r) => JobState::Done(r.clone()),
+            State::Failed(e) => JobState::Failed(e.clone()),
+        })
+    }
+}
+
+async fn run_blocking(glint: Arc<Glint>, input: DetectInput) -> Result<RunResult, GlintError> {
+    tokio::task::spawn_blocking(move || glint.run(&input))
+        .await
+        .unwrap_or_else(|e| Err(GlintError::new(ErrorKind::Plugin, format!("the detection task failed: {e}"))))
+}
+
+/// 128 random bits, hex: job ids are not guessable.
+fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS has randomness");
+    hex::encode(bytes)
+}
