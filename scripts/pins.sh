@@ -5,7 +5,7 @@
 
 # ---- Debian packages (apt) ---------------------------------------------------------------
 GLINT_APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 wasi-libc
-                    python3-venv fonts-dejavu-core unzip curl)
+                    python3-venv fonts-dejavu-core unzip curl chromium)
 GLINT_GUEST_RUSTC_MINOR="1.96"        # /usr/bin/rustc (Debian rustc-web) major.minor we tested with
 
 # ---- main Python venv: .glint/venv -------------------------------------------------------
@@ -85,3 +85,6 @@ GLINT_TF2ONNX_ARGS="--opset 13 --inputs image_tensor:0 --outputs detection_boxes
 # although their outputs on chelsea/coffee were bit-identical. setup.sh records the sha256 of the file
 # it created next to the cached copy and verifies against that. If set, a mismatch is a loud warning.
 GLINT_SSD_ONNX_SHA256=""
+
+# Browser tests: playwright-core drives Debian's chromium (no browser download).
+GLINT_PLAYWRIGHT_VERSION=1.65.1

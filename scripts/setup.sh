@@ -75,7 +75,7 @@ rel() { local p=$1; p=${p#"$ROOT"/}; printf '%s' "${p/#$HOME/\~}"; }
 
 now() { printf '%s' "${EPOCHREALTIME/,/.}"; }
 
-TOTAL_STEPS=11
+TOTAL_STEPS=12
 STEP_NO=0
 STEP_T0=0
 WORK=0
@@ -476,7 +476,24 @@ fi
 end_step
 
 # ---------------------------------------------------------------------------------------------
-# 9-11. guest components, host, demo
+# 9. browser-test tools: playwright-core from npm (drives Debian's chromium)
+# ---------------------------------------------------------------------------------------------
+begin_step "browser test tools (npm playwright-core, tests/browser)"
+BROWSER_DIR="$ROOT/tests/browser"
+PW_KEY="v1 playwright-core=$GLINT_PLAYWRIGHT_VERSION lock=$(sha_of "$BROWSER_DIR/package-lock.json")"
+if stamp_ok browser-tools "$PW_KEY" && [ -d "$BROWSER_DIR/node_modules/playwright-core" ]; then
+  :
+else
+  WORK=1
+  need_tool npm "apt-get install nodejs npm (Node 18 or newer)"
+  (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error) >"$LOGS/npm.log" 2>&1 \
+    || die "npm ci in tests/browser failed — check network access to the npm registry and re-run (log: $(rel "$LOGS/npm.log"))"
+  stamp_write browser-tools "$PW_KEY"
+fi
+end_step
+
+# ---------------------------------------------------------------------------------------------
+# 10-12. guest components, host, demo
 # ---------------------------------------------------------------------------------------------
 if [ "$SKIP_BUILD" = 1 ]; then
   skip_step "guest components" "--skip-build"

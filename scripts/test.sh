@@ -22,5 +22,10 @@ cargo +stable test --locked --manifest-path components/Cargo.toml -p glint-detec
 echo "== host, CLI and integration tests (real weights, real components, wasi-nn)"
 cargo +stable test --release --locked --workspace "${extra[@]}" 2>&1 | tee -a "$log"
 
-# One closing line for the whole suite (cargo prints one per test binary).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0) }' "$log"
+echo "== the demo UI in chromium (tests/browser, playwright-core)"
+node --test --test-reporter=tap tests/browser/ 2>&1 | tee -a "$log"
+
+# One closing line for the whole suite (cargo prints one per test binary,
+# node's TAP reporter '# pass N' / '# fail N').
+awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 }
+     END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0) }' "$log"

@@ -55,9 +55,11 @@ enum ListCommand {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // A server logs its access lines by default; one-shot commands only warnings.
+    let default_filter = if matches!(cli.command, Command::Up(_)) { "warn,glint::access=info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
