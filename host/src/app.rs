@@ -33,6 +33,12 @@ pub struct RunResult {
     pub threshold: f32,
     /// Time spent in `run`, cache look-up included.
     pub elapsed_ms: f64,
+    /// sha256 of the image, hex.
+    pub image_sha256: String,
+    /// The result cache key's digest (see [`CacheKey::digest`]).
+    pub cache_key: String,
+    /// Set once the platform records the result in a session's history.
+    pub result_id: Option<String>,
 }
 
 /// One detection request as callers give it.
@@ -70,6 +76,17 @@ pub struct DetectionOut {
     pub score: f32,
     #[serde(rename = "box")]
     pub bbox: BoxOut,
+}
+
+impl From<&crate::plugins::Detection> for DetectionOut {
+    fn from(d: &crate::plugins::Detection) -> DetectionOut {
+        DetectionOut {
+            phrase: d.phrase.clone(),
+            label: d.label.clone(),
+            score: d.score,
+            bbox: BoxOut { x0: d.box_.x0, y0: d.box_.y0, x1: d.box_.x1, y1: d.box_.y1 },
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -124,12 +141,15 @@ impl Glint {
         let version = input.model.clone().unwrap_or_else(|| self.config.default_model.clone());
         let entry = self.models.entry(&version)?;
         let plugin = self.plugins.get(&self.config.detect_plugin)?;
-        let key = self.cache.enabled().then(|| {
-            CacheKey::new(&plugin.info.sha256, &version, &input.image, &input.prompt, input.threshold)
-        });
+        let key = CacheKey::new(&plugin.info.sha256, &version, &input.image, &input.prompt, input.threshold);
+        let (image_sha256, cache_key) = (key.image_sha256(), key.digest());
+        let key = self.cache.enabled().then_some(key);
         if let Some((response, model)) = key.as_ref().and_then(|k| self.cache.get(k)) {
             self.metrics.cache.with_label_values(&["hit"]).inc();
-            return Ok(RunResult { response, model, cached: true, threshold: input.threshold, elapsed_ms: ms() });
+            let elapsed_ms = ms();
+            return Ok(RunResult {
+                response, model, cached: true, threshold: input.threshold, elapsed_ms, image_sha256, cache_key, result_id: None,
+            });
         }
         let loaded = self.models.ensure_loaded(&version)?;
         let req = DetectRequest {
@@ -153,23 +173,17 @@ impl Glint {
             self.metrics.cache.with_label_values(&["miss"]).inc();
             self.cache.put(k, (response.clone(), model.clone()));
         }
-        Ok(RunResult { response, model, cached: false, threshold: input.threshold, elapsed_ms: ms() })
+        let elapsed_ms = ms();
+        Ok(RunResult {
+            response, model, cached: false, threshold: input.threshold, elapsed_ms, image_sha256, cache_key, result_id: None,
+        })
     }
 
     /// Runs one detection; the result as `glint detect` prints it.
     pub fn detect(&self, input: &DetectInput) -> Result<DetectOutput, GlintError> {
         let RunResult { response: r, model, cached, elapsed_ms, .. } = self.run(input)?;
         Ok(DetectOutput {
-            detections: r
-                .detections
-                .into_iter()
-                .map(|d| DetectionOut {
-                    phrase: d.phrase,
-                    label: d.label,
-                    score: d.score,
-                    bbox: BoxOut { x0: d.box_.x0, y0: d.box_.y0, x1: d.box_.x1, y1: d.box_.y1 },
-                })
-                .collect(),
+            detections: r.detections.iter().map(DetectionOut::from).collect(),
             phrases: r
                 .phrases
                 .into_iter()

@@ -31,6 +31,22 @@ impl CacheKey {
             threshold_bits: threshold.to_bits(),
         }
     }
+
+    /// The image's sha256, hex.
+    pub fn image_sha256(&self) -> String {
+        hex::encode(self.image_sha256)
+    }
+
+    /// One hex sha256 of the whole key, as recorded with feedback.
+    pub fn digest(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [self.plugin_sha256.as_bytes(), self.model.as_bytes(), &self.image_sha256, self.prompt.as_bytes()] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        h.update(self.threshold_bits.to_le_bytes());
+        hex::encode(h.finalize())
+    }
 }
 
 /// Phrases trimmed and joined with " . " (case is kept: it is echoed back).

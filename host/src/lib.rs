@@ -5,9 +5,12 @@
 //! - [`nn`]: the ONNX Runtime and OpenVINO backends behind wasi-nn;
 //! - [`engine`]: the wasmtime engine (pooling, deadlines, compiled cache);
 //! - [`plugins`]: loading, inspecting, swapping and calling components;
-//! - [`app`]: the detection service; [`draw`]: annotated images.
+//! - [`app`]: the detection service; [`draw`]: annotated images;
+//! - [`store`]: accounts, sessions, history, feedback (sqlite or PostgreSQL);
+//! - [`auth`]: roles, passwords, sessions; [`spin`]: the spin.toml app server.
 
 pub mod app;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod draw;
@@ -17,7 +20,9 @@ pub mod metrics;
 pub mod models;
 pub mod nn;
 pub mod plugins;
+pub mod redact;
 pub mod spin;
+pub mod store;
 
 pub use app::{DetectInput, DetectOutput, Glint};
 pub use config::Config;

@@ -32,6 +32,7 @@ pub fn detect_result(r: &DetectResult) -> Value {
         "plugin": r.plugin,
         "cached": r.cached,
         "elapsed_ms": r.elapsed_ms,
+        "result_id": r.result_id,
     })
 }
 

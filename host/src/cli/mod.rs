@@ -3,6 +3,7 @@
 mod detect;
 mod list;
 mod up;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ enum Command {
         #[command(subcommand)]
         command: ListCommand,
     },
+    /// Accounts of the web app (add the first admin here).
+    Users(users::UsersArgs),
     /// Loaded plugin components and their WIT worlds.
     Plugins {
         #[command(subcommand)]
@@ -61,7 +64,8 @@ pub fn run() -> ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| default_filter.into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(glint::redact::RedactingStderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let home = cli.home.clone().unwrap_or_else(Config::discover_home);
     let mut config = Config::new(&home);
@@ -69,6 +73,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Detect(args) => detect::run(config, args),
         Command::Up(args) => up::run(config, args),
+        Command::Users(args) => users::run(config, args),
         Command::Models { command: ListCommand::List { json } } => list::models(config, json),
         Command::Plugins { command: ListCommand::List { json } } => list::plugins(config, json),
     };

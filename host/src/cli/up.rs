@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use std::time::Duration;
+
+use glint::auth::Accounts;
 use glint::spin::{HttpTrigger, SpinManifest};
+use glint::store::Store;
 use glint::{Config, Glint};
 
 #[derive(Args)]
@@ -16,7 +20,14 @@ pub struct UpArgs {
     /// Address to listen on (default: [tool.glint] listen, else 127.0.0.1:8080).
     #[arg(long)]
     listen: Option<String>,
+    /// The database: a sqlite file or postgres://user@host/db (default:
+    /// [tool.glint] database, else .glint/glint.db).
+    #[arg(long)]
+    database: Option<String>,
 }
+
+/// The database unless --database or [tool.glint] database say otherwise.
+pub const DEFAULT_DATABASE: &str = "sqlite://.glint/glint.db";
 
 /// Largest request body unless [tool.glint.limits] max_body_bytes says otherwise.
 const DEFAULT_MAX_BODY: usize = 25 << 20;
@@ -52,9 +63,16 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     }
     let app = manifest.application.name.clone();
     let routes: Vec<String> = manifest.routes.iter().map(|r| format!("{} -> {}", r.route, r.component)).collect();
-    let trigger = Arc::new(HttpTrigger::new(glint, manifest, max_body)?);
+    let database = args.database.or(settings.database).unwrap_or_else(|| DEFAULT_DATABASE.into());
+    let session_ttl = Duration::from_secs(settings.accounts.session_hours.max(1) * 3600);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        let store = Store::open(&database, &glint.config.home).await?;
+        if store.admin_count().await? == 0 {
+            eprintln!("glint: no admin account yet: add one with `glint users add NAME --role admin`");
+        }
+        let accounts = Accounts { store, session_ttl };
+        let trigger = Arc::new(HttpTrigger::new(glint, manifest, max_body, accounts)?);
         let listener =
             tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;

@@ -1,19 +1,33 @@
 //! The store of one HTTP request to an app component: deny-all WASI, wasi:http
-//! with outgoing requests refused, and glint's platform interface.
+//! with outgoing requests refused, and glint's platform interfaces, each call
+//! checked against the role of the request's principal.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use super::app_bindings::glint::plugins::platform::{
     self, DetectResult, Failure, JobState as WitJobState, JobStatus, ModelInfo, ModelRun, PlatformError,
 };
+use super::history::Owner;
 use super::jobs::{Busy, JobState, Jobs};
 use crate::app::{DetectInput, Glint, RunResult};
+use crate::auth::{Accounts, Principal, Role};
 use crate::error::{ErrorKind, GlintError};
+
+/// What one request's app component may use: the platform, and who asked.
+pub struct RequestContext {
+    pub glint: Arc<Glint>,
+    pub jobs: Arc<Jobs>,
+    pub accounts: Accounts,
+    pub principal: Principal,
+    /// The session token of the request (only `logout` uses it).
+    pub session_token: Option<String>,
+}
 
 pub struct AppState {
     table: ResourceTable,
@@ -21,25 +35,43 @@ pub struct AppState {
     http: WasiHttpCtx,
     hooks: DenyOutgoing,
     pub(crate) limits: StoreLimits,
-    glint: Arc<Glint>,
-    jobs: Arc<Jobs>,
+    pub(crate) cx: RequestContext,
 }
 
 impl AppState {
-    pub fn new(glint: Arc<Glint>, jobs: Arc<Jobs>, max_memory_bytes: usize) -> AppState {
-        AppState {
+    /// A fresh store state; `files` are (host folder, guest path) mounted read-only.
+    pub fn new(cx: RequestContext, max_memory_bytes: usize, files: &[(PathBuf, String)]) -> anyhow::Result<AppState> {
+        let mut wasi = WasiCtxBuilder::new();
+        for (dir, guest) in files {
+            wasi.preopened_dir(dir, guest, FsPerms::ReadOnly)?;
+        }
+        Ok(AppState {
             table: ResourceTable::new(),
-            wasi: WasiCtxBuilder::new().build(),
+            wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             hooks: DenyOutgoing,
             limits: StoreLimitsBuilder::new().memory_size(max_memory_bytes).trap_on_grow_failure(true).build(),
-            glint,
-            jobs,
+            cx,
+        })
+    }
+
+    /// `Ok` when the principal's role is at least `role`.
+    pub(crate) fn require(&self, role: Role) -> Result<(), PlatformError> {
+        match self.cx.principal.role {
+            have if have >= role => Ok(()),
+            Role::Guest => Err(denied(Failure::Unauthenticated, "sign in to do this")),
+            have => Err(denied(Failure::Forbidden, &format!("your role ({have}) may not do this; it needs {role}"))),
         }
     }
 
+    /// The signed-in account and session, whose results are recorded.
+    fn owner(&self) -> Option<Owner> {
+        let p = &self.cx.principal;
+        Some(Owner { user: p.user.clone()?, session_id: p.session_id.clone()? })
+    }
+
     fn result(&self, r: RunResult) -> DetectResult {
-        let RunResult { response, model: run, cached, threshold, elapsed_ms } = r;
+        let RunResult { response, model: run, cached, threshold, elapsed_ms, result_id, .. } = r;
         DetectResult {
             response,
             cached,
@@ -51,8 +83,9 @@ impl AppState {
                 runtime: run.runtime,
                 device: run.device,
             },
-            plugin: self.glint.config.detect_plugin.clone(),
+            plugin: self.cx.glint.config.detect_plugin.clone(),
             elapsed_ms,
+            result_id,
         }
     }
 }
@@ -107,7 +140,8 @@ impl platform::Host for AppState {
         threshold: f32,
         model: Option<String>,
     ) -> Result<DetectResult, PlatformError> {
-        let ran = self.jobs.run_now(input(image, prompt, threshold, model)).await.map_err(to_wit)?;
+        self.require(Role::Guest)?;
+        let ran = self.cx.jobs.run_now(input(image, prompt, threshold, model), self.owner()).await.map_err(to_wit)?;
         Ok(self.result(ran))
     }
 
@@ -118,7 +152,8 @@ impl platform::Host for AppState {
         threshold: f32,
         model: Option<String>,
     ) -> Result<String, PlatformError> {
-        self.jobs.submit(input(image, prompt, threshold, model)).map_err(|Busy(s)| PlatformError {
+        self.require(Role::Guest)?;
+        self.cx.jobs.submit(input(image, prompt, threshold, model), self.owner()).map_err(|Busy(s)| PlatformError {
             failure: Failure::Busy,
             message: format!("the detection queue is full: retry in {s} s"),
             retry_after_s: s as u32,
@@ -126,7 +161,8 @@ impl platform::Host for AppState {
     }
 
     fn job(&mut self, id: String) -> Option<JobStatus> {
-        let (state, position, output, error) = match self.jobs.status(&id)? {
+        let p = &self.cx.principal;
+        let (state, position, output, error) = match self.cx.jobs.status(&id, p.user.as_deref(), p.role == Role::Admin)? {
             JobState::Queued { position } => (WitJobState::Queued, position as u32, None, None),
             JobState::Running => (WitJobState::Running, 0, None, None),
             JobState::Done(r) => (WitJobState::Done, 0, Some(self.result(r)), None),
@@ -136,7 +172,7 @@ impl platform::Host for AppState {
     }
 
     fn models(&mut self) -> Vec<ModelInfo> {
-        let models = &self.glint.models;
+        let models = &self.cx.glint.models;
         models
             .entries()
             .map(|e| ModelInfo {
@@ -150,7 +186,7 @@ impl platform::Host for AppState {
     }
 }
 
-fn to_wit(e: GlintError) -> PlatformError {
+pub(crate) fn to_wit(e: GlintError) -> PlatformError {
     let failure = match e.kind {
         ErrorKind::InvalidInput => Failure::InvalidInput,
         ErrorKind::TooLarge => Failure::TooLarge,
@@ -159,4 +195,8 @@ fn to_wit(e: GlintError) -> PlatformError {
         ErrorKind::Config => Failure::Internal,
     };
     PlatformError { failure, message: e.message, retry_after_s: 0 }
+}
+
+pub(crate) fn denied(failure: Failure, message: &str) -> PlatformError {
+    PlatformError { failure, message: message.into(), retry_after_s: 0 }
 }

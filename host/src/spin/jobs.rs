@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
+use super::history::{self, Owner};
 use crate::app::{DetectInput, Glint, RunResult};
 use crate::error::{ErrorKind, GlintError};
+use crate::store::Store;
 
 /// `[tool.glint.jobs]` settings.
 #[derive(Clone, Copy, Debug)]
@@ -39,12 +41,15 @@ enum State {
 
 struct Job {
     seq: u64,
+    /// The account that queued it: only it (and admins) may read the job.
+    owner: Option<String>,
     state: State,
     finished: Option<Instant>,
 }
 
 pub struct Jobs {
     glint: Arc<Glint>,
+    store: Store,
     slots: Arc<Semaphore>,
     table: Mutex<(HashMap<String, Job>, u64)>,
     settings: JobSettings,
@@ -55,23 +60,31 @@ pub struct Jobs {
 pub struct Busy(pub u64);
 
 impl Jobs {
-    pub fn new(glint: Arc<Glint>, settings: JobSettings) -> Arc<Jobs> {
+    pub fn new(glint: Arc<Glint>, store: Store, settings: JobSettings) -> Arc<Jobs> {
         Arc::new(Jobs {
             glint,
+            store,
             slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             table: Mutex::new((HashMap::new(), 0)),
             settings,
         })
     }
 
-    /// Runs a detection now, waiting for a free slot.
-    pub async fn run_now(&self, input: DetectInput) -> Result<RunResult, GlintError> {
-        let _slot = self.slots.acquire().await.expect("never closed");
-        run_blocking(self.glint.clone(), input).await
+    /// Runs a detection now, waiting for a free slot; a signed-in owner's
+    /// result is recorded in its history.
+    pub async fn run_now(&self, input: DetectInput, owner: Option<Owner>) -> Result<RunResult, GlintError> {
+        let slot = self.slots.acquire().await.expect("never closed");
+        let prompt = input.prompt.clone();
+        let mut r = run_blocking(self.glint.clone(), input).await?;
+        drop(slot);
+        if let Some(owner) = &owner {
+            history::record(&self.store, owner, &prompt, &mut r).await?;
+        }
+        Ok(r)
     }
 
     /// Queues a detection; its id, or `Busy` when the queue is full.
-    pub fn submit(self: &Arc<Self>, input: DetectInput) -> Result<String, Busy> {
+    pub fn submit(self: &Arc<Self>, input: DetectInput, owner: Option<Owner>) -> Result<String, Busy> {
         let id = new_id();
         {
             let mut guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
@@ -84,7 +97,8 @@ impl Jobs {
                 return Err(Busy(5));
             }
             *next += 1;
-            jobs.insert(id.clone(), Job { seq: *next, state: State::Queued, finished: None });
+            let owner_name = owner.as_ref().map(|o| o.user.clone());
+            jobs.insert(id.clone(), Job { seq: *next, owner: owner_name, state: State::Queued, finished: None });
             self.glint.metrics.queue_depth.set(queued as i64 + 1);
         }
         let this = self.clone();
@@ -92,11 +106,17 @@ impl Jobs {
         tokio::spawn(async move {
             let slot = this.slots.clone().acquire_owned().await.expect("never closed");
             this.set(&job_id, State::Running);
-            let state = match run_blocking(this.glint.clone(), input).await {
+            let prompt = input.prompt.clone();
+            let ran = run_blocking(this.glint.clone(), input).await;
+            drop(slot);
+            let ran = match (ran, &owner) {
+                (Ok(mut r), Some(owner)) => history::record(&this.store, owner, &prompt, &mut r).await.map(|()| r),
+                (ran, _) => ran,
+            };
+            let state = match ran {
                 Ok(r) => State::Done(r),
                 Err(e) => State::Failed(e),
             };
-            drop(slot);
             this.set(&job_id, state);
         });
         Ok(id)
@@ -115,11 +135,16 @@ impl Jobs {
         self.glint.metrics.queue_depth.set(queued as i64);
     }
 
-    /// The state of job `id`, if it is known.
-    pub fn status(&self, id: &str) -> Option<JobState> {
+    /// The state of job `id`, if it is known and `reader` may see it: jobs
+    /// of an account are visible to it and to admins, guests' jobs to whoever
+    /// holds the (unguessable) id.
+    pub fn status(&self, id: &str, reader: Option<&str>, admin: bool) -> Option<JobState> {
         let guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
         let (jobs, _) = &*guard;
         let job = jobs.get(id)?;
+        if job.owner.is_some() && job.owner.as_deref() != reader && !admin {
+            return None;
+        }
         Some(match &job.state {
             State::Queued => JobState::Queued {
                 position: 1 + jobs.values().filter(|j| matches!(j.state, State::Queued) && j.seq < job.seq).count(),

@@ -75,7 +75,18 @@ struct RawComponent {
     key_value_stores: Vec<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
-    // Other keys (`build`, `files`, `tool`…) are for other tools: ignored.
+    /// Folders mounted read-only into the component.
+    #[serde(default)]
+    files: Vec<Spanned<RawMount>>,
+    // Other keys (`build`, `tool`…) are for other tools: ignored.
+}
+
+/// A `files` entry: `"dir"` (mounted at `/dir`) or `{ source, destination }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawMount {
+    Same(String),
+    Mapped { source: String, destination: String },
 }
 
 /// glint's settings (`[tool.glint]`), all optional.
@@ -94,6 +105,22 @@ pub struct GlintSettings {
     pub cache_entries: Option<usize>,
     #[serde(default)]
     pub jobs: JobsSettings,
+    #[serde(default)]
+    pub accounts: AccountSettings,
+}
+
+/// `[tool.glint.accounts]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    /// How long a sign-in lasts.
+    pub session_hours: u64,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        AccountSettings { session_hours: 12 }
+    }
 }
 
 /// `[tool.glint.jobs]`: the detection queue.
@@ -114,19 +141,23 @@ impl Default for JobsSettings {
     }
 }
 
-/// `[tool.glint.rate_limit]`: per client IP, on requests that do work (not GET).
+/// `[tool.glint.rate_limit]`: on requests that do work (not GET), per
+/// account for users and admins, per client IP for guests.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RateLimitSettings {
-    /// Sustained rate; 0 disables the limit.
+    /// Sustained rate per account; 0 disables the limit.
     pub per_minute: u32,
     /// Requests allowed at once above the sustained rate.
     pub burst: u32,
+    /// Sustained rate per guest IP; 0 disables the limit.
+    pub guest_per_minute: u32,
+    pub guest_burst: u32,
 }
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
-        RateLimitSettings { per_minute: 120, burst: 20 }
+        RateLimitSettings { per_minute: 120, burst: 20, guest_per_minute: 30, guest_burst: 10 }
     }
 }
 
@@ -164,6 +195,8 @@ pub struct AppComponent {
     pub sqlite_databases: Vec<String>,
     pub key_value_stores: Vec<String>,
     pub variables: BTreeMap<String, String>,
+    /// Host folders mounted read-only: (host path, guest path).
+    pub files: Vec<(PathBuf, String)>,
 }
 
 /// A checked manifest.
@@ -216,6 +249,24 @@ impl SpinManifest {
             if source.starts_with("http://") || source.starts_with("https://") || !source.ends_with(".wasm") {
                 return Err(at(Some(c.source.span()), format!("component.{id}.source: give a local .wasm file, not {source:?}")));
             }
+            let mut files = Vec::new();
+            for m in c.files {
+                let span = m.span();
+                let (source, destination) = match m.into_inner() {
+                    RawMount::Same(s) => (s.clone(), format!("/{}", s.trim_start_matches('/'))),
+                    RawMount::Mapped { source, destination } => (source, destination),
+                };
+                if source.contains(['*', '?', '[']) || source.starts_with('/') || source.split('/').any(|p| p == "..") {
+                    return Err(at(
+                        Some(span),
+                        format!("component.{id}.files: {source:?}: give a folder inside the app's folder (no globs)"),
+                    ));
+                }
+                if !destination.starts_with('/') {
+                    return Err(at(Some(span), format!("component.{id}.files: destination {destination:?} must start with '/'")));
+                }
+                files.push((base.join(&source), destination));
+            }
             components.insert(
                 id.clone(),
                 AppComponent {
@@ -226,6 +277,7 @@ impl SpinManifest {
                     sqlite_databases: c.sqlite_databases,
                     key_value_stores: c.key_value_stores,
                     variables: c.variables,
+                    files,
                 },
             );
         }

@@ -1,8 +1,14 @@
 //! The Spin-compatible pieces: the `spin.toml` manifest, the HTTP trigger for
 //! spin-sdk components, and the host side of what app components import.
 
+mod accounts_host;
 mod app_bindings;
 mod app_state;
+mod feedback_host;
+mod gate;
+mod history;
+mod openapi;
+pub mod routes;
 pub mod jobs;
 pub mod manifest;
 pub mod trigger;

@@ -1,49 +1,61 @@
 //! The HTTP trigger: serves the routes of spin.toml by running their app
 //! components (spin-sdk 7, `wasi:http/handler@0.3.0`), one store per request.
-//! In front of every component: a request id, a rate limit per client IP on
-//! requests that do work, the body-size limit, metrics, and an access log that
-//! records no query strings, bodies or headers. `GET /metrics` is served here.
+//! In front of every component: a request id, the [`Gate`] (route table,
+//! principal, role, CSRF, rate limit), the body-size limit, metrics, and an
+//! access log that records no query strings, bodies or headers.
+//! `GET /metrics` and `GET /api/openapi.json` are answered here.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 use super::app_bindings::App;
-use super::app_state::{AppState, DenyOutgoing};
+use super::app_state::{AppState, DenyOutgoing, RequestContext};
+use super::gate::{Admitted, Gate};
 use super::jobs::{JobSettings, Jobs};
 use super::manifest::SpinManifest;
 use crate::app::Glint;
+use crate::auth::Accounts;
 
 pub type Response = hyper::Response<Full<Bytes>>;
+
+/// A loaded app component and the folders it may read.
+struct LoadedApp {
+    pre: ServicePre<AppState>,
+    files: Vec<(PathBuf, String)>,
+}
 
 pub struct HttpTrigger {
     glint: Arc<Glint>,
     manifest: SpinManifest,
-    apps: BTreeMap<String, ServicePre<AppState>>,
+    apps: BTreeMap<String, LoadedApp>,
     max_body_bytes: usize,
-    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    gate: Gate,
     jobs: Arc<Jobs>,
     next_id: AtomicU64,
 }
 
 impl HttpTrigger {
     /// Compiles and links every component of the manifest.
-    pub fn new(glint: Arc<Glint>, manifest: SpinManifest, max_body_bytes: usize) -> anyhow::Result<HttpTrigger> {
+    pub fn new(
+        glint: Arc<Glint>,
+        manifest: SpinManifest,
+        max_body_bytes: usize,
+        accounts: Accounts,
+    ) -> anyhow::Result<HttpTrigger> {
         let engine = glint.plugins.engine();
         let mut linker: Linker<AppState> = Linker::new(&engine.engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?; // Rust std on wasm32-wasip2
@@ -60,17 +72,18 @@ impl HttpTrigger {
                 .instantiate_pre(&component)
                 .map_err(|e| anyhow!("component {id}: it imports something glint does not grant: {e}"))?;
             let pre = ServicePre::new(pre).map_err(|e| anyhow!("component {id}: not a wasi:http@0.3 handler: {e}"))?;
-            apps.insert(id.clone(), pre);
+            for (dir, _) in &c.files {
+                if !dir.is_dir() {
+                    anyhow::bail!("component {id}: files: {} is not a folder", dir.display());
+                }
+            }
+            apps.insert(id.clone(), LoadedApp { pre, files: c.files.clone() });
         }
-        let rate = &manifest.glint.rate_limit;
-        let limiter = NonZeroU32::new(rate.per_minute).map(|per_minute| {
-            let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
-            RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))
-        });
+        let gate = Gate::new(accounts.clone(), &manifest.glint.rate_limit, std::env::var("GLINT_METRICS_TOKEN").ok());
         let j = &manifest.glint.jobs;
         let settings = JobSettings { queue: j.queue, concurrency: j.concurrency, keep: Duration::from_secs(j.keep_seconds) };
-        let jobs = Jobs::new(glint.clone(), settings);
-        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, limiter, jobs, next_id: AtomicU64::new(1) })
+        let jobs = Jobs::new(glint.clone(), accounts.store.clone(), settings);
+        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, gate, jobs, next_id: AtomicU64::new(1) })
     }
 
     /// Serves until `shutdown` resolves.
@@ -92,6 +105,8 @@ impl HttpTrigger {
                     async move { Ok::<_, Infallible>(this.handle(req, peer).await) }
                 });
                 if let Err(e) = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(30))
                     .serve_connection(TokioIo::new(stream), service)
                     .await
                 {
@@ -105,61 +120,56 @@ impl HttpTrigger {
         let started = Instant::now();
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let id = format!("{n:016x}");
-        let (method, path) = (req.method().clone(), req.uri().path().to_string());
-        let route = match (&method, path.as_str()) {
-            (&http::Method::GET, "/metrics") => "/metrics".to_string(),
-            _ => self.manifest.route_for(&path).map_or_else(|| "none".into(), |r| r.route.clone()),
+        let (parts, body) = req.into_parts();
+        let (method, path) = (parts.method.clone(), parts.uri.path().to_string());
+        let metrics = &self.glint.metrics;
+        let admitted = self.gate.admit(&parts, peer.ip(), n).await;
+        let (route, user) = match &admitted {
+            Ok(a) => (a.route.path, a.principal.user.clone()),
+            Err(_) => ("none", None),
         };
-        let mut response = if route == "/metrics" {
-            text_response(200, "text/plain; version=0.0.4", self.glint.metrics.render())
-        } else if let Err(wait) = self.admit(&method, peer.ip(), n) {
-            self.glint.metrics.rejections.with_label_values(&["rate_limited"]).inc();
-            let mut r = error_response(429, &format!("too many requests from your address: retry in {wait} s"));
-            r.headers_mut().insert(http::header::RETRY_AFTER, wait.into());
-            r
-        } else {
-            match self.dispatch(req).await {
+        let mut response = match admitted {
+            Err(refusal) => {
+                metrics.rejections.with_label_values(&[refusal.reason]).inc();
+                let mut r = error_response(refusal.status, &refusal.message);
+                if let Some(s) = refusal.retry_after_s {
+                    r.headers_mut().insert(http::header::RETRY_AFTER, s.into());
+                }
+                if let Some(allow) = refusal.allow.and_then(|a| a.parse().ok()) {
+                    r.headers_mut().insert(http::header::ALLOW, allow);
+                }
+                r
+            }
+            Ok(a) if a.route.path == "/metrics" => text_response(200, "text/plain; version=0.0.4", metrics.render()),
+            Ok(a) if a.route.path == "/api/openapi.json" => {
+                text_response(200, "application/json", super::openapi::document().to_string())
+            }
+            Ok(a) => match self.dispatch(hyper::Request::from_parts(parts, body), a).await {
                 Ok(r) => r,
                 Err((status, message)) => {
                     if status == 413 {
-                        self.glint.metrics.rejections.with_label_values(&["body_too_large"]).inc();
+                        metrics.rejections.with_label_values(&["body_too_large"]).inc();
                     }
                     error_response(status, &message)
                 }
-            }
+            },
         };
         response.headers_mut().insert("x-request-id", id.parse().expect("hex is a header value"));
         let status = response.status().as_u16();
-        let metrics = &self.glint.metrics;
-        metrics.http_requests.with_label_values(&[route.as_str(), method.as_str(), &status.to_string()]).inc();
-        metrics.http_seconds.with_label_values(&[route.as_str()]).observe(started.elapsed().as_secs_f64());
+        metrics.http_requests.with_label_values(&[route, method.as_str(), &status.to_string()]).inc();
+        metrics.http_seconds.with_label_values(&[route]).observe(started.elapsed().as_secs_f64());
         tracing::info!(
             target: "glint::access",
-            request_id = %id, %peer, %method, path = %path,
+            request_id = %id, %peer, %method, path = %path, user = user.as_deref().unwrap_or("-"),
             status, ms = started.elapsed().as_millis() as u64,
         );
         response
     }
 
-    /// The rate limit: requests that do work (not GET) count per client IP.
-    /// `Err` carries the seconds to wait.
-    fn admit(&self, method: &http::Method, ip: IpAddr, n: u64) -> Result<(), u64> {
-        let Some(limiter) = &self.limiter else { return Ok(()) };
-        if method == http::Method::GET || method == http::Method::HEAD {
-            return Ok(());
-        }
-        if n % 1024 == 0 {
-            limiter.retain_recent(); // forget addresses that are back to a full bucket
-        }
-        limiter.check_key(&ip).map_err(|not_until| {
-            not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64
-        })
-    }
-
-    async fn dispatch(&self, req: hyper::Request<Incoming>) -> Result<Response, (u16, String)> {
+    async fn dispatch(&self, req: hyper::Request<Incoming>, admitted: Admitted) -> Result<Response, (u16, String)> {
         let path = req.uri().path().to_string();
         let route = self.manifest.route_for(&path).ok_or((404, format!("no route of {} serves {path}", self.manifest.path.display())))?;
-        let pre = self.apps.get(&route.component).ok_or((500, format!("component {} is not loaded", route.component)))?.clone();
+        let app = self.apps.get(&route.component).ok_or((500, format!("component {} is not loaded", route.component)))?;
         let (mut parts, body) = req.into_parts();
         let body = Limited::new(body, self.max_body_bytes).collect().await.map_err(|e| {
             if e.is::<http_body_util::LengthLimitError>() {
@@ -174,7 +184,14 @@ impl HttpTrigger {
         parts.uri = format!("http://{host}{pq}").parse().map_err(|e| (400, format!("bad request target: {e}")))?;
         let body = Full::new(body.to_bytes()).map_err(|e: Infallible| -> wasmtime_wasi_http::Error { match e {} });
         let req = http::Request::from_parts(parts, body.boxed());
-        self.call(pre, req).await.map_err(|e| {
+        let cx = RequestContext {
+            glint: self.glint.clone(),
+            jobs: self.jobs.clone(),
+            accounts: self.gate.accounts.clone(),
+            principal: admitted.principal,
+            session_token: admitted.session_token,
+        };
+        self.call(app, cx, req).await.map_err(|e| {
             tracing::warn!("component {}: {e:?}", route.component);
             (500, format!("component {} failed: {e}", route.component))
         })
@@ -182,11 +199,13 @@ impl HttpTrigger {
 
     async fn call(
         &self,
-        pre: ServicePre<AppState>,
+        app: &LoadedApp,
+        cx: RequestContext,
         req: http::Request<http_body_util::combinators::BoxBody<Bytes, wasmtime_wasi_http::Error>>,
     ) -> anyhow::Result<Response> {
         let engine = self.glint.plugins.engine();
-        let state = AppState::new(self.glint.clone(), self.jobs.clone(), engine.options.max_memory_bytes);
+        let state = AppState::new(cx, engine.options.max_memory_bytes, &app.files)?;
+        let pre = app.pre.clone();
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(engine.deadline_ticks());

@@ -1,0 +1,50 @@
+//! Building responses: JSON, errors (`{"error": {"status", "message"}}`) and
+//! platform failures mapped to HTTP statuses.
+
+use http::StatusCode;
+
+use crate::bindings::glint::plugins::platform::{Failure, PlatformError};
+
+pub type Reply = http::Response<Vec<u8>>;
+
+pub fn reply(status: StatusCode, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+    http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .header("x-content-type-options", "nosniff")
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(body.into())
+        .expect("valid response")
+}
+
+pub fn json(status: StatusCode, value: serde_json::Value) -> Reply {
+    reply(status, "application/json", value.to_string())
+}
+
+pub fn error(status: StatusCode, message: &str) -> Reply {
+    json(status, serde_json::json!({ "error": { "status": status.as_u16(), "message": message } }))
+}
+
+pub fn platform_error(e: &PlatformError) -> Reply {
+    let status = match e.failure {
+        Failure::InvalidInput => StatusCode::BAD_REQUEST,
+        Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Failure::NotFound => StatusCode::NOT_FOUND,
+        Failure::Unavailable | Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Failure::Forbidden => StatusCode::FORBIDDEN,
+        Failure::Conflict => StatusCode::CONFLICT,
+        Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut reply = error(status, &e.message);
+    if e.retry_after_s > 0 {
+        reply.headers_mut().insert(http::header::RETRY_AFTER, e.retry_after_s.into());
+    }
+    reply
+}
+
+/// Parses a JSON request body into `T`, or the 400 reply that says why not.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, Reply> {
+    serde_json::from_slice(body)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, &format!("the body must be JSON {shape}: {e}")))
+}

@@ -1,0 +1,118 @@
+//! The app's routes and the least role each needs. The trigger refuses any
+//! request this table does not allow before a component runs (unknown path:
+//! 404, wrong method: 405, role too low: 401/403), and `/api/openapi.json`
+//! is generated from it, so the document cannot drift from what is served.
+
+use crate::auth::Role;
+
+/// One route of the app's API.
+pub struct RouteSpec {
+    pub method: &'static str,
+    /// With `{name}` for one path segment.
+    pub path: &'static str,
+    pub role: Role,
+    pub summary: &'static str,
+    /// Query parameters: (name, description).
+    pub query: &'static [(&'static str, &'static str)],
+    /// What the request body is, if it has one.
+    pub body: Option<&'static str>,
+}
+
+const DETECT_QUERY: &[(&str, &str)] = &[
+    ("prompt", "phrases separated by ' . ', e.g. 'a cat . a coffee mug' (required)"),
+    ("threshold", "score threshold in [0, 1], default 0.3"),
+    ("model", "model version, default the configured one"),
+];
+
+const FEEDBACK_QUERY: &[(&str, &str)] = &[
+    ("user", "only this account"),
+    ("model", "only this model version"),
+    ("min_rating", "at least this many stars"),
+    ("max_rating", "at most this many stars"),
+    ("since", "from this time (ms since the epoch)"),
+    ("until", "up to this time (ms since the epoch)"),
+    ("q", "text in the prompt or comment"),
+    ("limit", "at most this many rows (default 500)"),
+    ("format", "json (default) or csv"),
+];
+
+macro_rules! route {
+    ($m:literal $p:literal $r:ident $s:literal $(, query = $q:expr)? $(, body = $b:literal)?) => {
+        RouteSpec { method: $m, path: $p, role: Role::$r, summary: $s,
+            query: { #[allow(unused_mut, unused_assignments)] let mut q: &[(&str, &str)] = &[]; $(q = $q;)? q },
+            body: { #[allow(unused_mut, unused_assignments)] let mut b = None; $(b = Some($b);)? b } }
+    };
+}
+
+/// Every route of the app.
+pub const ROUTES: &[RouteSpec] = &[
+    route!("GET" "/" Guest "The web UI"),
+    route!("GET" "/examples" Guest "The bundled example photos (JSON list)"),
+    route!("GET" "/examples/{name}" Guest "One bundled example photo"),
+    route!("GET" "/api/openapi.json" Guest "This document"),
+    route!("GET" "/api/models" Guest "Installed model versions"),
+    route!("POST" "/api/detect" Guest "Detect the prompt's phrases in the image (synchronous)", query = DETECT_QUERY, body = "the image (PNG or JPEG bytes)"),
+    route!("POST" "/api/jobs" Guest "Queue a detection; answers 202 with the job id", query = DETECT_QUERY, body = "the image (PNG or JPEG bytes)"),
+    route!("GET" "/api/jobs/{id}" Guest "A job: queued (with position), running, done (with the result) or failed"),
+    route!("GET" "/api/session" Guest "Who is signed in, and the CSRF token"),
+    route!("POST" "/api/session" Guest "Sign in; sets the HttpOnly session cookie", body = "JSON {\"user\", \"password\"}"),
+    route!("DELETE" "/api/session" User "Sign out"),
+    route!("GET" "/api/history" User "The session's detection results, newest first"),
+    route!("POST" "/api/feedback" User "Rate a result of the session", body = "JSON {\"result_id\", \"rating\" (1-5), \"comment\"}"),
+    route!("GET" "/api/feedback" Admin "Browse and export feedback", query = FEEDBACK_QUERY),
+    route!("GET" "/api/users" Admin "List accounts"),
+    route!("POST" "/api/users" Admin "Add an account", body = "JSON {\"name\", \"password\", \"role\": \"user\"|\"admin\"}"),
+    route!("PATCH" "/api/users/{name}" Admin "Change an account's role, password or disabled flag", body = "JSON {\"role\"?, \"password\"?, \"disabled\"?}"),
+    route!("GET" "/metrics" Admin "Prometheus metrics (admin session, or the bearer token in $GLINT_METRICS_TOKEN)"),
+];
+
+/// What the table says about a request.
+pub enum Access<'a> {
+    Allowed(&'a RouteSpec),
+    /// The path exists, the method does not: the allowed methods.
+    WrongMethod(Vec<&'static str>),
+    NoSuchPath,
+}
+
+/// Looks up `method path` (HEAD counts as GET).
+pub fn lookup(method: &str, path: &str) -> Access<'static> {
+    let method = if method == "HEAD" { "GET" } else { method };
+    let on_path: Vec<&RouteSpec> = ROUTES.iter().filter(|r| path_matches(r.path, path)).collect();
+    match on_path.iter().find(|r| r.method == method) {
+        Some(r) => Access::Allowed(r),
+        None if on_path.is_empty() => Access::NoSuchPath,
+        None => Access::WrongMethod(on_path.iter().map(|r| r.method).collect()),
+    }
+}
+
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let (mut p, mut q) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.starts_with('{') => {
+                if b.is_empty() {
+                    return false;
+                }
+            }
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups() {
+        assert!(matches!(lookup("GET", "/api/jobs/abc"), Access::Allowed(r) if r.path == "/api/jobs/{id}"));
+        assert!(matches!(lookup("GET", "/api/jobs/"), Access::NoSuchPath));
+        assert!(matches!(lookup("GET", "/api/jobs/a/b"), Access::NoSuchPath));
+        assert!(matches!(lookup("PUT", "/api/detect"), Access::WrongMethod(m) if m == ["POST"]));
+        assert!(matches!(lookup("HEAD", "/"), Access::Allowed(_)));
+        assert!(matches!(lookup("GET", "/nope"), Access::NoSuchPath));
+        assert!(matches!(lookup("GET", "/api/users"), Access::Allowed(r) if r.role == Role::Admin));
+    }
+}
