@@ -2,84 +2,11 @@
 //! spin.toml app (spin-sdk component) whose detections go through the
 //! platform import to the detect plugin, wasi-nn and the real model.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod common;
 
-fn home() -> PathBuf {
-    let home = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
-    assert!(
-        home.join("components/target/wasm32-wasip2/release/glint_web.wasm").is_file(),
-        "run scripts/setup.sh before the tests"
-    );
-    home
-}
+use std::process::Command;
 
-/// A running `glint up`; killed on drop.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_glint"))
-        .current_dir(home())
-        .args(["up", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("glint up starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("first line");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    Server { child, addr }
-}
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-/// One HTTP/1.1 request with `Connection: close`.
-fn request(addr: &str, method: &str, target: &str, body: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    write!(s, "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len())
-        .unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("response");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
-    let headers = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-    Reply { status, headers, body: raw[split + 4..].to_vec() }
-}
-
-fn chelsea() -> Vec<u8> {
-    std::fs::read(home().join("samples/chelsea.png")).unwrap()
-}
+use common::*;
 
 #[test]
 fn serves_the_ui_models_and_detections() {
@@ -165,19 +92,6 @@ fn a_broken_manifest_names_file_and_line() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A copy of spin.toml in a temporary folder with `edit` applied.
-fn manifest_with(name: &str, edit: impl Fn(String) -> String) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("glint-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let web = home().join("components/target/wasm32-wasip2/release/glint_web.wasm");
-    let text = std::fs::read_to_string(home().join("spin.toml"))
-        .unwrap()
-        .replace("components/target/wasm32-wasip2/release/glint_web.wasm", web.to_str().unwrap());
-    let manifest = dir.join("spin.toml");
-    std::fs::write(&manifest, edit(text)).unwrap();
-    (dir, manifest)
-}
-
 #[test]
 fn repeated_requests_hit_the_cache_and_metrics_count_them() {
     let s = start(&[]);
@@ -189,11 +103,11 @@ fn repeated_requests_hit_the_cache_and_metrics_count_them() {
     let other = request(&s.addr, "POST", "/api/detect?prompt=a%20cat%20.%20a%20bed&threshold=0.5", &chelsea()).json();
     assert_eq!(other["cached"], false, "another threshold is another entry");
 
-    let metrics = String::from_utf8(request(&s.addr, "GET", "/metrics", b"").body).unwrap();
+    let metrics = metrics(&s.addr);
     for line in [
         "glint_cache_requests_total{result=\"hit\"} 1",
         "glint_cache_requests_total{result=\"miss\"} 2",
-        "glint_http_requests_total{method=\"POST\",route=\"/...\",status=\"200\"} 3",
+        "glint_http_requests_total{method=\"POST\",route=\"/api/detect\",status=\"200\"} 3",
         "glint_inference_duration_seconds_count{model=\"coco-grounded-v1\"} 2",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line:?} missing from:\n{metrics}");
@@ -201,10 +115,9 @@ fn repeated_requests_hit_the_cache_and_metrics_count_them() {
 }
 
 #[test]
-fn rate_limit_per_client_answers_429_with_retry_after() {
-    let (dir, manifest) = manifest_with("rate", |t| {
-        format!("{t}\n[tool.glint.rate_limit]\nper_minute = 1\nburst = 2\n")
-    });
+fn rate_limit_per_guest_address_answers_429_with_retry_after() {
+    let (dir, manifest) =
+        manifest_with("rate", |t| t.replace("guest_per_minute = 30", "guest_per_minute = 1").replace("guest_burst = 10", "guest_burst = 2"));
     let s = start(&["--manifest", manifest.to_str().unwrap()]);
     let statuses: Vec<u16> =
         (0..3).map(|_| request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea()).status).collect();
@@ -219,22 +132,9 @@ fn rate_limit_per_client_answers_429_with_retry_after() {
         .expect("Retry-After header");
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(request(&s.addr, "GET", "/api/models", b"").status, 200, "reading is not limited");
-    let metrics = String::from_utf8(request(&s.addr, "GET", "/metrics", b"").body).unwrap();
+    let metrics = metrics(&s.addr);
     assert!(metrics.contains("glint_rejections_total{reason=\"rate_limited\"} 2"), "{metrics}");
     std::fs::remove_dir_all(&dir).ok();
-}
-
-/// Polls a job until it is done or failed (at most 60 s).
-fn wait_for(addr: &str, id: &str) -> serde_json::Value {
-    for _ in 0..600 {
-        let s = request(addr, "GET", &format!("/api/jobs/{id}"), b"").json();
-        if s["state"] == "done" || s["state"] == "failed" {
-            return s;
-        }
-        assert!(s["state"] == "queued" || s["state"] == "running", "{s}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("job {id} did not finish in 60 s");
 }
 
 #[test]
@@ -286,7 +186,7 @@ fn a_full_queue_answers_503_with_retry_after() {
     for r in accepted {
         assert_eq!(wait_for(&s.addr, r.json()["id"].as_str().unwrap())["state"], "done");
     }
-    let metrics = String::from_utf8(request(&s.addr, "GET", "/metrics", b"").body).unwrap();
+    let metrics = metrics(&s.addr);
     assert!(metrics.contains(&format!("glint_rejections_total{{reason=\"queue_full\"}} {}", busy.len())), "{metrics}");
     assert!(metrics.contains("glint_queue_depth 0"), "{metrics}");
     std::fs::remove_dir_all(&dir).ok();

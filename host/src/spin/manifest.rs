@@ -256,11 +256,8 @@ impl SpinManifest {
                     RawMount::Same(s) => (s.clone(), format!("/{}", s.trim_start_matches('/'))),
                     RawMount::Mapped { source, destination } => (source, destination),
                 };
-                if source.contains(['*', '?', '[']) || source.starts_with('/') || source.split('/').any(|p| p == "..") {
-                    return Err(at(
-                        Some(span),
-                        format!("component.{id}.files: {source:?}: give a folder inside the app's folder (no globs)"),
-                    ));
+                if source.contains(['*', '?', '[']) {
+                    return Err(at(Some(span), format!("component.{id}.files: {source:?}: glint mounts folders, not globs")));
                 }
                 if !destination.starts_with('/') {
                     return Err(at(Some(span), format!("component.{id}.files: destination {destination:?} must start with '/'")));
