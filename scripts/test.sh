@@ -14,7 +14,11 @@ extra=()
 scripts/setup.sh --no-demo
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; scripts/postgres.sh stop' EXIT
+
+echo "== a PostgreSQL server on loopback for the store tests (scripts/postgres.sh)"
+GLINT_TEST_POSTGRES=$(scripts/postgres.sh start)
+export GLINT_TEST_POSTGRES
 
 echo "== guest logic, natively (components/detect-core)"
 cargo +stable test --locked --manifest-path components/Cargo.toml -p glint-detect-core 2>&1 | tee -a "$log"
