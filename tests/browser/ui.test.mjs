@@ -3,20 +3,27 @@
 // model behind it. Run by scripts/test.sh after the cargo tests.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { createInterface } from "node:readline";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { chromium } from "playwright-core";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const out = join(root, "tests", "browser", "out");
+const glint = join(root, "target", "release", "glint");
+const database = join(mkdtempSync(join(tmpdir(), "glint-ui-")), "glint.db");
+const ADMIN = ["root", "admin-pass-1"];
 let server, base, browser;
 
 before(async () => {
   mkdirSync(out, { recursive: true });
-  server = spawn(join(root, "target", "release", "glint"), ["up", "--listen", "127.0.0.1:0"], {
+  // The first admin comes from the CLI, as in the README.
+  execFileSync(glint, ["users", "add", ADMIN[0], "--role", "admin", "--password-stdin", "--database", database],
+    { cwd: root, input: ADMIN[1] + "\n" });
+  server = spawn(glint, ["up", "--listen", "127.0.0.1:0", "--database", database], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -40,12 +47,27 @@ after(async () => {
 
 async function detect(page, file, prompt) {
   await page.goto(base + "/");
-  await page.waitForFunction(() => document.querySelectorAll("#model option").length > 0);
+  await ready(page);
   await page.setInputFiles("#file", file);
   await page.fill("#prompt", prompt);
   await page.click("#run");
-  await page.waitForFunction(() => /found|error|not /.test(document.getElementById("status").textContent), null, { timeout: 60_000 });
+  await page.waitForFunction(() => /found|找到|error|not /.test(document.getElementById("status").textContent), null, { timeout: 60_000 });
   return page.textContent("#status");
+}
+
+async function ready(page) {
+  await page.waitForFunction(() => document.querySelectorAll("#model option").length > 0);
+  await page.waitForFunction(() => document.getElementById("who").textContent !== "");
+}
+
+async function signIn(page, user, password) {
+  await page.goto(base + "/");
+  await ready(page);
+  await page.click("#login-open");
+  await page.fill("#login-user", user);
+  await page.fill("#login-password", password);
+  await page.click("#login-submit");
+  await page.waitForFunction((u) => document.getElementById("who").textContent.startsWith(u), user);
 }
 
 test("uploading the cat photo draws a labelled box", async () => {
@@ -82,8 +104,70 @@ test("a file that is not an image gets a clear message", async () => {
   writeFileSync(bogus, "hello, I am text");
   await page.goto(base + "/");
   await page.setInputFiles("#file", bogus);
-  await page.waitForFunction(() => document.getElementById("status").className === "error");
+  await page.waitForFunction(() => document.getElementById("status").classList.contains("error"));
   assert.match(await page.textContent("#status"), /not an image/);
   assert.equal(await page.isDisabled("#run"), true);
+  await page.close();
+});
+
+test("admin adds a user; the user finds the cat and rates it; the admin sees the feedback; a guest cannot", async () => {
+  const adminContext = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const admin = await adminContext.newPage();
+  await signIn(admin, ...ADMIN);
+  assert.equal(await admin.isVisible("#admin"), true, "admins see the admin panel");
+  await admin.fill("#new-name", "alice");
+  await admin.fill("#new-password", "alice-pass-1");
+  await admin.click("#add-user");
+  await admin.waitForFunction(() => [...document.querySelectorAll("#users tbody td")].some((td) => td.textContent === "alice"));
+
+  const userContext = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const user = await userContext.newPage();
+  await signIn(user, "alice", "alice-pass-1");
+  assert.equal(await user.isVisible("#admin"), false, "users do not");
+  const status = await detect(user, join(root, "samples", "chelsea.png"), "a cat");
+  assert.match(status, /^1 found/);
+  const label = await user.evaluate(() => [...document.getElementById("canvas").getContext("2d").getImageData(12, 4, 1, 1).data].slice(0, 3));
+  assert.deepEqual(label, [230, 25, 75], "the box label 'a cat · 0.91' is painted");
+  await user.click('#stars button[data-stars="4"]');
+  await user.fill("#comment", "found the cat, box a bit wide");
+  await user.screenshot({ path: join(out, "ui-signed-in.png") });
+  await user.click("#send-feedback");
+  await user.waitForFunction(() => /Thank you/.test(document.getElementById("feedback-status").textContent));
+  await user.waitForFunction(() => document.querySelectorAll("#history tbody tr").length === 1);
+
+  await admin.click("#f-apply");
+  await admin.waitForFunction(() => [...document.querySelectorAll("#feedback-rows tbody td")].some((td) => td.textContent === "found the cat, box a bit wide"));
+  const row = await admin.$$eval("#feedback-rows tbody tr", (trs) => [...trs[0].children].map((td) => td.textContent));
+  assert.deepEqual(row.slice(1), ["alice", "a cat", "coco-grounded-v1", "★★★★", "found the cat, box a bit wide"]);
+  const csv = await admin.evaluate(async () => (await fetch(document.getElementById("export-csv").href)).text());
+  assert.match(csv, /alice,.*a cat.*,4,"found the cat, box a bit wide"/s);
+
+  const guest = await browser.newPage();
+  await guest.goto(base + "/");
+  await ready(guest);
+  assert.equal(await guest.isVisible("#login-open"), true);
+  const refused = await guest.evaluate(async () => {
+    const r = await fetch("/api/feedback", { method: "POST", body: JSON.stringify({ result_id: "x", rating: 5 }), headers: { "content-type": "application/json" } });
+    return [r.status, (await r.json()).error.message];
+  });
+  assert.deepEqual(refused, [401, "sign in to use this"]);
+  await guest.close(); await userContext.close(); await adminContext.close();
+});
+
+test("the examples gallery and the Chinese interface", async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+  await page.goto(base + "/");
+  await ready(page);
+  await page.waitForSelector('#gallery img[data-name="coffee.png"]');
+  await page.click('#gallery img[data-name="coffee.png"]');
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("coffee.png:"));
+  await page.selectOption("#lang", "zh");
+  assert.equal(await page.textContent("#run"), "检测");
+  assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
+  await page.fill("#prompt", "一个杯子");
+  await page.click("#run");
+  await page.waitForFunction(() => /找到|失败/.test(document.getElementById("status").textContent), null, { timeout: 60_000 });
+  assert.match(await page.textContent("#status"), /^找到 \d+ 个/);
+  await page.screenshot({ path: join(out, "ui-zh.png") });
   await page.close();
 });
