@@ -191,3 +191,12 @@ fn a_full_queue_answers_503_with_retry_after() {
     assert!(metrics.contains("glint_queue_depth 0"), "{metrics}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn spin_variables_reach_the_component() {
+    let s = start_with(&[], std::process::Stdio::inherit(), &[("SPIN_VARIABLE_SITE_TITLE", "ACME <detector>")]);
+    let page = request(&s.addr, "GET", "/", b"").text();
+    assert!(page.contains(r#"content="ACME &lt;detector&gt;""#), "the title reaches the page, escaped");
+    let plain = start(&[]);
+    assert!(request(&plain.addr, "GET", "/", b"").text().contains(r#"content="""#), "the default is empty");
+}

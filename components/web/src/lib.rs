@@ -37,7 +37,10 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     };
     let reply = match (&method, path.as_str()) {
         (&Method::GET, "/" | "/index.html") => {
-            let mut r = reply::reply(StatusCode::OK, "text/html; charset=utf-8", INDEX_HTML);
+            // spin.toml's site_title variable (spin:variables), when set, names the site.
+            let title = spin_sdk::variables::get("site_title").await.unwrap_or_default();
+            let page = INDEX_HTML.replace("__SITE_TITLE__", &html_escape(&title));
+            let mut r = reply::reply(StatusCode::OK, "text/html; charset=utf-8", page);
             let csp = "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
             r.headers_mut().insert("content-security-policy", csp.parse().expect("ascii"));
             r
@@ -60,4 +63,8 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         _ => reply::error(StatusCode::NOT_FOUND, &format!("no page {path}")),
     };
     Ok(reply.map(|body| http_body_util::Full::new(bytes::Bytes::from(body))))
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

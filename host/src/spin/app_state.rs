@@ -36,6 +36,8 @@ pub struct AppState {
     hooks: DenyOutgoing,
     pub(crate) limits: StoreLimits,
     pub(crate) cx: RequestContext,
+    /// What `spin:variables` answers.
+    pub(crate) variables: super::variables::Variables,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             hooks: DenyOutgoing,
             limits: StoreLimitsBuilder::new().memory_size(max_memory_bytes).trap_on_grow_failure(true).build(),
             cx,
+            variables: Default::default(),
         })
     }
 

@@ -12,6 +12,7 @@ pub mod routes;
 pub mod jobs;
 pub mod manifest;
 pub mod trigger;
+mod variables;
 
 pub use manifest::{ManifestError, SpinManifest};
 pub use trigger::HttpTrigger;

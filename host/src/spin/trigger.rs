@@ -27,15 +27,17 @@ use super::app_state::{AppState, DenyOutgoing, RequestContext};
 use super::gate::{Admitted, Gate};
 use super::jobs::{JobSettings, Jobs};
 use super::manifest::SpinManifest;
+use super::variables::{self, Variables};
 use crate::app::Glint;
 use crate::auth::Accounts;
 
 pub type Response = hyper::Response<Full<Bytes>>;
 
-/// A loaded app component and the folders it may read.
+/// A loaded app component, the folders it may read and its variables.
 struct LoadedApp {
     pre: ServicePre<AppState>,
     files: Vec<(PathBuf, String)>,
+    variables: Variables,
 }
 
 pub struct HttpTrigger {
@@ -62,6 +64,7 @@ impl HttpTrigger {
         wasmtime_wasi::p3::add_to_linker(&mut linker)?;
         wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
         App::add_to_linker::<_, HasSelf<AppState>>(&mut linker, |s| s)?;
+        variables::add_to_linker(&mut linker, |s: &mut AppState| &s.variables)?;
         let mut apps = BTreeMap::new();
         for (id, c) in &manifest.components {
             let wasm = std::fs::read(&c.source).with_context(|| {
@@ -77,7 +80,8 @@ impl HttpTrigger {
                     anyhow::bail!("component {id}: files: {} is not a folder", dir.display());
                 }
             }
-            apps.insert(id.clone(), LoadedApp { pre, files: c.files.clone() });
+            let variables = variables::resolve(&manifest, id, |k| std::env::var(k).ok())?;
+            apps.insert(id.clone(), LoadedApp { pre, files: c.files.clone(), variables });
         }
         let gate = Gate::new(accounts.clone(), &manifest.glint.rate_limit, std::env::var("GLINT_METRICS_TOKEN").ok());
         let j = &manifest.glint.jobs;
@@ -204,7 +208,8 @@ impl HttpTrigger {
         req: http::Request<http_body_util::combinators::BoxBody<Bytes, wasmtime_wasi_http::Error>>,
     ) -> anyhow::Result<Response> {
         let engine = self.glint.plugins.engine();
-        let state = AppState::new(cx, engine.options.max_memory_bytes, &app.files)?;
+        let mut state = AppState::new(cx, engine.options.max_memory_bytes, &app.files)?;
+        state.variables = app.variables.clone();
         let pre = app.pre.clone();
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|s| &mut s.limits);
