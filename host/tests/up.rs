@@ -200,3 +200,18 @@ fn spin_variables_reach_the_component() {
     let plain = start(&[]);
     assert!(request(&plain.addr, "GET", "/", b"").text().contains(r#"content="""#), "the default is empty");
 }
+
+#[test]
+fn pixel_and_prompt_limits_from_spin_toml_name_the_limit() {
+    let (dir, manifest) = manifest_with("limits", |t| {
+        t.replace("max_pixels = 40000000", "max_pixels = 10000").replace("max_prompt_chars = 1000", "max_prompt_chars = 12")
+    });
+    let s = start(&["--manifest", manifest.to_str().unwrap()]);
+    let r = request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea());
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert!(r.text().contains("10000"), "names the pixel limit: {}", r.text());
+    let r = request(&s.addr, "POST", "/api/detect?prompt=a%20cat%20.%20a%20coffee%20mug", &chelsea());
+    assert!(r.status == 413 || r.status == 400, "{}", r.text());
+    assert!(r.text().contains("12"), "names the prompt limit: {}", r.text());
+    std::fs::remove_dir_all(&dir).ok();
+}
