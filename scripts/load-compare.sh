@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Load comparison: glint's /api/detect against a Gradio 5 app that wraps the
+# same SSD model with onnxruntime (benches/load/gradio_app.py), at concurrency
+# 1, 4 and 16, measured in the same run on this machine.
+#
+#   scripts/load-compare.sh [SECONDS_PER_RUN]     (default 10)
+#
+# glint runs with ONNX Runtime (--backend onnx, the runtime Gradio uses) and
+# with its default OpenVINO; rate limits off; the result cache off (every
+# request runs the model) and on (every request after the first is a hit).
+# Loads: oha (single-request POST, for glint) and benches/load/gradio_load.py
+# (the same closed loop for both servers; Gradio's documented two-step
+# /gradio_api/call API). Peak RSS is VmHWM of each server process.
+# Prints a Markdown table; the raw JSON lines go to .glint/load/.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+SECS=${1:-10}
+OUT=.glint/load; mkdir -p "$OUT"
+TOOLS=${GLINT_CACHE:-$HOME/.cache/glint}/tools
+OHA_VERSION=1.16.0
+fail() { echo "load-compare: $*" >&2; exit 1; }
+
+[ -x target/release/glint ] || fail "build glint first: scripts/setup.sh"
+if [ ! -x "$TOOLS/bin/oha" ]; then
+  echo "installing oha $OHA_VERSION (cargo, into $TOOLS)" >&2
+  cargo +stable install oha --version "$OHA_VERSION" --locked --root "$TOOLS" >"$OUT/oha-install.log" 2>&1 \
+    || fail "cargo install oha failed: see $OUT/oha-install.log"
+fi
+OHA=$TOOLS/bin/oha
+VENV=.glint/gradio-venv
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import gradio" 2>/dev/null; then
+  echo "installing gradio into $VENV (PyPI, benches/load/requirements.txt)" >&2
+  python3 -m venv "$VENV" && "$VENV/bin/pip" install -q -r benches/load/requirements.txt >"$OUT/pip.log" 2>&1 \
+    || fail "pip install of the Gradio baseline failed: see $OUT/pip.log"
+fi
+PY=$VENV/bin/python
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+# A manifest with the rate limits off and the given cache size.
+manifest() {
+  sed -e "s/^guest_per_minute = .*/guest_per_minute = 0/" -e "s/^per_minute = .*/per_minute = 0/" \
+      -e "s|^source = \"components/|source = \"$ROOT/components/|" -e "s|source = \"samples\"|source = \"$ROOT/samples\"|" \
+      -e "s/^detect_plugin = .*/&\ncache_entries = $1/" spin.toml >"$OUT/spin-cache$1.toml"
+  echo "$OUT/spin-cache$1.toml"
+}
+
+# Starts glint up; sets URL and PID.
+start_glint() {  # $1 cache entries, $2 backend
+  local log="$OUT/glint-$2-cache$1.log"
+  target/release/glint --backend "$2" up --listen 127.0.0.1:0 --manifest "$(manifest "$1")" \
+    --database "$OUT/load.db" >"$log.out" 2>"$log" &
+  PID=$!; pids+=("$PID")
+  for _ in $(seq 300); do grep -q "http://" "$log.out" 2>/dev/null && break; sleep 0.1; done
+  URL=$(grep -o 'http://[0-9.:]*' "$log.out" | head -1) || fail "glint up did not start: $log"
+}
+
+peak_rss_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+oha_run() {  # $1 url, $2 concurrency → "rps p50_ms p99_ms"
+  "$OHA" -z "${SECS}s" -c "$2" -m POST -T image/png -D samples/chelsea.png --no-tui --output-format json \
+    "$1/api/detect?prompt=a%20cat&threshold=0.3" >"$OUT/oha.json"
+  python3 - "$OUT/oha.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+s, p = j["summary"], j["latencyPercentiles"]
+codes = j.get("statusCodeDistribution", {})
+bad = sum(v for k, v in codes.items() if k != "200")
+print(f'{s["requestsPerSec"]:.1f} {p["p50"] * 1000:.2f} {p["p99"] * 1000:.2f} {bad}')
+PY
+}
+
+py_run() {  # $@ args to gradio_load.py → "rps p50 p99 failures"
+  "$PY" benches/load/gradio_load.py "$@" -d "$SECS" | tee -a "$OUT/runs.jsonl" \
+    | python3 -c 'import json,sys; j=json.loads(sys.stdin.read()); print(j["rps"], j["p50_ms"], j["p99_ms"], j["failures"])'
+}
+
+rows=()
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
+: >"$OUT/runs.jsonl"
+
+for backend in onnx openvino; do
+  start_glint 0 "$backend"
+  for c in 1 4 16; do
+    read -r rps p50 p99 bad < <(oha_run "$URL" "$c")
+    row "glint ($backend), cache off" oha "$c" "$rps" "$p50" "$p99" "$bad"
+    if [ "$backend" = onnx ]; then
+      read -r rps p50 p99 bad < <(py_run --url-glint "$URL" -c "$c")
+      row "glint ($backend), cache off" python "$c" "$rps" "$p50" "$p99" "$bad"
+    fi
+  done
+  echo "glint $backend cache off: peak RSS $(peak_rss_mb "$PID") MB" >>"$OUT/rss.txt"
+  kill "$PID"; wait "$PID" 2>/dev/null || true
+done
+
+start_glint 256 openvino
+for c in 1 4 16; do
+  read -r rps p50 p99 bad < <(oha_run "$URL" "$c")
+  row "glint (openvino), cache on" oha "$c" "$rps" "$p50" "$p99" "$bad"
+done
+echo "glint openvino cache on: peak RSS $(peak_rss_mb "$PID") MB" >>"$OUT/rss.txt"
+kill "$PID"; wait "$PID" 2>/dev/null || true
+
+GRADIO_SERVER_PORT=${GRADIO_PORT:-7861} "$PY" benches/load/gradio_app.py >"$OUT/gradio.out" 2>"$OUT/gradio.log" &
+GPID=$!; pids+=("$GPID")
+for _ in $(seq 600); do grep -q "^ready" "$OUT/gradio.out" 2>/dev/null && break; sleep 0.1; done
+GURL=$(grep -o 'http://[0-9.:]*' "$OUT/gradio.out" | head -1) || fail "the Gradio app did not start: $OUT/gradio.log"
+for c in 1 4 16; do
+  read -r rps p50 p99 bad < <(py_run --url "$GURL" -c "$c")
+  row "Gradio 5 (onnxruntime)" python "$c" "$rps" "$p50" "$p99" "$bad"
+done
+echo "gradio: peak RSS $(peak_rss_mb "$GPID") MB" >>"$OUT/rss.txt"
+
+echo "| server | load tool | concurrency | requests/s | p50 ms | p99 ms | failed |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+cat "$OUT/rss.txt"
+rm -f "$OUT/rss.txt"
