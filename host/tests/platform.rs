@@ -52,6 +52,7 @@ fn every_route_checks_the_role() {
                 ("POST", "/api/feedback") => Case { method: "POST", target, body: json!({"result_id": result_id, "rating": 4}).to_string().into() },
                 ("POST", "/api/users") => Case { method: "POST", target, body: json!({"name": format!("u{checked}"), "password": "long-enough-1"}).to_string().into() },
                 ("PATCH", _) => Case { method: "PATCH", target, body: json!({"role": "user"}).to_string().into() },
+                ("PUT", _) => Case { method: "PUT", target, body: json!({"lang": "zh"}).to_string().into() },
                 ("DELETE", _) => Case { method: "DELETE", target, body: vec![] },
                 (m, _) => Case { method: if m == "GET" { "GET" } else { panic!("untested method {m} {path}") }, target, body: vec![] },
             };
@@ -82,7 +83,7 @@ fn every_route_checks_the_role() {
             }
         }
     }
-    assert!(checked >= 18 * 3, "{checked} route×role cases");
+    assert!(checked >= 21 * 3, "{checked} route×role cases");
 }
 
 #[test]
@@ -277,4 +278,32 @@ fn logs_never_show_secrets_or_personal_data() {
         assert!(!text.contains(secret), "{secret:?} is in the log:\n{text}");
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn preferences_live_in_spin_key_value_per_account() {
+    let s = server();
+    let alice = Client::login(&s.addr, "alice", USER_PW);
+    let root = Client::login(&s.addr, "root", ADMIN_PW);
+    assert_eq!(alice.send("GET", "/api/preferences", b"").json(), json!({}));
+    let r = alice.send("PUT", "/api/preferences", r#"{"lang": "zh", "prompt": "a cat . 猫", "threshold": 0.4}"#.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!({"lang": "zh", "prompt": "a cat . 猫", "threshold": 0.4}));
+    assert_eq!(alice.send("PUT", "/api/preferences", br#"{"lang": "en"}"#).json()["lang"], "en");
+    for (body, words) in [
+        (r#"{"lang": "fr"}"#, "lang"),
+        (r#"{"threshold": 2}"#, "threshold"),
+        (r#"{"colour": "red"}"#, "unknown preference"),
+        ("[1]", "JSON"),
+    ] {
+        let r = alice.send("PUT", "/api/preferences", body.as_bytes());
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        assert!(r.text().contains(words), "{}", r.text());
+    }
+    assert_eq!(root.send("GET", "/api/preferences", b"").json(), json!({}), "another account sees none of them");
+    // A new session of the same account finds them.
+    let again = Client::login(&s.addr, "alice", USER_PW);
+    assert_eq!(again.send("GET", "/api/preferences", b"").json()["prompt"], "a cat . 猫");
+    assert_eq!(again.send("DELETE", "/api/preferences", b"").status, 200);
+    assert_eq!(alice.send("GET", "/api/preferences", b"").json(), json!({}));
 }

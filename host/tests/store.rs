@@ -78,6 +78,18 @@ async fn exercise(store: &Store) {
     assert_eq!(count(FeedbackFilter { model: Some("other".into()), ..Default::default() }).await, 0);
     let one = store.feedback(&FeedbackFilter { limit: 1, ..Default::default() }).await.unwrap();
     assert_eq!(one.len(), 1);
+
+    // spin:key-value's table: bytes in, bytes out, per store label.
+    store.kv_set("default", "b", &[0, 255, 7]).await.unwrap();
+    store.kv_set("default", "a", b"one").await.unwrap();
+    store.kv_set("default", "a", b"two").await.unwrap();
+    store.kv_set("other", "a", b"x").await.unwrap();
+    assert_eq!(store.kv_get("default", "a").await.unwrap().as_deref(), Some(&b"two"[..]));
+    assert_eq!(store.kv_get("default", "b").await.unwrap(), Some(vec![0, 255, 7]));
+    assert_eq!(store.kv_keys("default").await.unwrap(), ["a", "b"]);
+    store.kv_delete("default", "a").await.unwrap();
+    assert_eq!(store.kv_get("default", "a").await.unwrap(), None);
+    assert_eq!(store.kv_keys("other").await.unwrap(), ["a"]);
 }
 
 #[tokio::test]
@@ -129,4 +141,7 @@ fn two_replicas_share_one_postgres() {
     assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
     assert_eq!(rows[0]["comment"], "via a");
     assert_eq!(rows[0]["result_id"], id.as_str());
+    // spin:key-value is shared too.
+    assert_eq!(on_a.send("PUT", "/api/preferences", br#"{"lang": "zh"}"#).status, 200);
+    assert_eq!(on_b.send("GET", "/api/preferences", b"").json()["lang"], "zh");
 }

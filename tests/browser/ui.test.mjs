@@ -134,6 +134,11 @@ test("admin adds a user; the user finds the cat and rates it; the admin sees the
   await user.click("#send-feedback");
   await user.waitForFunction(() => /Thank you/.test(document.getElementById("feedback-status").textContent));
   await user.waitForFunction(() => document.querySelectorAll("#history tbody tr").length === 1);
+  // The account's last prompt comes back in a new page (preferences in spin:key-value).
+  const later = await userContext.newPage();
+  await later.goto(base + "/");
+  await later.waitForFunction(() => document.getElementById("prompt").value === "a cat");
+  await later.close();
 
   await admin.click("#f-apply");
   await admin.waitForFunction(() => [...document.querySelectorAll("#feedback-rows tbody td")].some((td) => td.textContent === "found the cat, box a bit wide"));

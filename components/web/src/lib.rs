@@ -11,6 +11,7 @@ mod detect_api;
 mod examples;
 mod feedback_api;
 mod json;
+mod prefs_api;
 mod query;
 mod reply;
 
@@ -58,6 +59,9 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         (&Method::POST, "/api/users") => account_api::add(&body),
         (&Method::PATCH, p) if p.starts_with("/api/users/") => account_api::change(&p["/api/users/".len()..], &body),
         (&Method::GET, "/api/history") => feedback_api::history(&query),
+        (&Method::GET, "/api/preferences") => prefs_api::get().await,
+        (&Method::PUT, "/api/preferences") => prefs_api::put(&body).await,
+        (&Method::DELETE, "/api/preferences") => prefs_api::delete().await,
         (&Method::POST, "/api/feedback") => feedback_api::submit(&body),
         (&Method::GET, "/api/feedback") => feedback_api::browse(&query),
         _ => reply::error(StatusCode::NOT_FOUND, &format!("no page {path}")),

@@ -38,6 +38,8 @@ pub struct AppState {
     pub(crate) cx: RequestContext,
     /// What `spin:variables` answers.
     pub(crate) variables: super::variables::Variables,
+    /// The `spin:key-value` stores spin.toml grants.
+    pub(crate) kv_allowed: Vec<String>,
 }
 
 impl AppState {
@@ -55,7 +57,13 @@ impl AppState {
             limits: StoreLimitsBuilder::new().memory_size(max_memory_bytes).trap_on_grow_failure(true).build(),
             cx,
             variables: Default::default(),
+            kv_allowed: Vec::new(),
         })
+    }
+
+    /// What `spin:key-value` works on.
+    pub(crate) fn kv_view(&mut self) -> super::key_value::KvView<'_> {
+        super::key_value::KvView { table: &mut self.table, store: &self.cx.accounts.store, allowed: &self.kv_allowed }
     }
 
     /// `Ok` when the principal's role is at least `role`.

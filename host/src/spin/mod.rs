@@ -7,6 +7,7 @@ mod app_state;
 mod feedback_host;
 mod gate;
 mod history;
+mod key_value;
 mod openapi;
 pub mod routes;
 pub mod jobs;

@@ -27,6 +27,7 @@ use super::app_state::{AppState, DenyOutgoing, RequestContext};
 use super::gate::{Admitted, Gate};
 use super::jobs::{JobSettings, Jobs};
 use super::manifest::SpinManifest;
+use super::key_value;
 use super::variables::{self, Variables};
 use crate::app::Glint;
 use crate::auth::Accounts;
@@ -38,6 +39,7 @@ struct LoadedApp {
     pre: ServicePre<AppState>,
     files: Vec<(PathBuf, String)>,
     variables: Variables,
+    key_value_stores: Vec<String>,
 }
 
 pub struct HttpTrigger {
@@ -65,6 +67,7 @@ impl HttpTrigger {
         wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
         App::add_to_linker::<_, HasSelf<AppState>>(&mut linker, |s| s)?;
         variables::add_to_linker(&mut linker, |s: &mut AppState| &s.variables)?;
+        key_value::add_to_linker(&mut linker, AppState::kv_view)?;
         let mut apps = BTreeMap::new();
         for (id, c) in &manifest.components {
             let wasm = std::fs::read(&c.source).with_context(|| {
@@ -81,7 +84,8 @@ impl HttpTrigger {
                 }
             }
             let variables = variables::resolve(&manifest, id, |k| std::env::var(k).ok())?;
-            apps.insert(id.clone(), LoadedApp { pre, files: c.files.clone(), variables });
+            let key_value_stores = c.key_value_stores.clone();
+            apps.insert(id.clone(), LoadedApp { pre, files: c.files.clone(), variables, key_value_stores });
         }
         let gate = Gate::new(accounts.clone(), &manifest.glint.rate_limit, std::env::var("GLINT_METRICS_TOKEN").ok());
         let j = &manifest.glint.jobs;
@@ -210,6 +214,7 @@ impl HttpTrigger {
         let engine = self.glint.plugins.engine();
         let mut state = AppState::new(cx, engine.options.max_memory_bytes, &app.files)?;
         state.variables = app.variables.clone();
+        state.kv_allowed = app.key_value_stores.clone();
         let pre = app.pre.clone();
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|s| &mut s.limits);

@@ -1,10 +1,11 @@
 //! glint's store: accounts, sessions, detection history and feedback in one
 //! database, sqlite (WAL, the default) or PostgreSQL. Both run the very same
-//! queries through sqlx's `Any` driver (`$n` placeholders, portable types:
+//! queries through sqlx's `Any` driver (and `spin:key-value` keeps its stores here) (`$n` placeholders, portable types:
 //! TEXT, BIGINT), so several replicas can share one PostgreSQL.
 
 mod feedback;
 mod history;
+mod kv;
 mod schema;
 mod sessions;
 mod users;

@@ -45,6 +45,12 @@ const TABLES: &[&str] = &[
         rating BIGINT NOT NULL,
         comment TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS feedback_by_time ON feedback (time_ms)",
+    // BYTEA: PostgreSQL's bytes; sqlite stores a blob as it is in any column.
+    "CREATE TABLE IF NOT EXISTS kv (
+        store TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value BYTEA NOT NULL,
+        PRIMARY KEY (store, key))",
 ];
 
 pub async fn migrate(store: &Store) -> Result<(), sqlx::Error> {
