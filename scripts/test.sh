@@ -21,7 +21,7 @@ GLINT_TEST_POSTGRES=$(scripts/postgres.sh start)
 export GLINT_TEST_POSTGRES
 
 echo "== guest logic, natively (components/detect-core)"
-cargo +stable test --locked --manifest-path components/Cargo.toml -p glint-detect-core 2>&1 | tee -a "$log"
+cargo +stable test --locked --manifest-path components/Cargo.toml -p glint-detect-core -p glint-audit-core 2>&1 | tee -a "$log"
 
 echo "== host, CLI and integration tests (real weights, real components, wasi-nn)"
 cargo +stable test --release --locked --workspace "${extra[@]}" 2>&1 | tee -a "$log"
