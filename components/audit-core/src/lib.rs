@@ -5,9 +5,11 @@
 //!   common leetspeak — with a map back to the original text;
 //! - [`words`]: word lists with severities matched by Aho-Corasick,
 //!   whole-word for Latin script (no "Scunthorpe" false positive);
+//! - [`lists`]: the shipped lists (audit-v1's assets) merged into one matcher;
 //! - [`pii`]: e-mail addresses, phone numbers (Chinese mobiles included) and
 //!   Chinese resident ID-card numbers (checksum verified).
 
+pub mod lists;
 pub mod normalize;
 pub mod pii;
 pub mod words;

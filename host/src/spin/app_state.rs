@@ -184,8 +184,10 @@ impl platform::Host for AppState {
 
     fn models(&mut self) -> Vec<ModelInfo> {
         let models = &self.cx.glint.models;
+        // Detector versions only: the `audit` family is what the audit plugin uses.
         models
             .entries()
+            .filter(|e| e.manifest.model.family != "audit")
             .map(|e| ModelInfo {
                 version: e.name.clone(),
                 family: e.manifest.model.family.clone(),
