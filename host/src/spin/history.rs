@@ -2,7 +2,6 @@
 //! which feedback then refers to.
 
 use crate::app::{DetectionOut, RunResult};
-use crate::error::{ErrorKind, GlintError};
 use crate::store::{NewResult, Store, now_ms, random_id};
 
 /// The signed-in account a detection runs for.
@@ -12,12 +11,14 @@ pub struct Owner {
     pub session_id: String,
 }
 
-/// Stores `r` in the owner's history and sets its `result_id`.
-pub async fn record(store: &Store, owner: &Owner, prompt: &str, r: &mut RunResult) -> Result<(), GlintError> {
+/// Stores `r` in the owner's history and sets its `result_id`. When the
+/// database fails, the user still gets the detection (without a
+/// `result_id`, so it cannot be rated) and the failure is logged.
+pub async fn record(store: &Store, owner: &Owner, prompt: &str, r: &mut RunResult) {
     let detections: Vec<DetectionOut> = r.response.detections.iter().map(DetectionOut::from).collect();
     let detections = serde_json::to_string(&detections).unwrap_or_else(|_| "[]".into());
     let id = random_id();
-    store
+    let added = store
         .add_result(NewResult {
             id: &id,
             time_ms: now_ms(),
@@ -30,8 +31,9 @@ pub async fn record(store: &Store, owner: &Owner, prompt: &str, r: &mut RunResul
             cache_key: &r.cache_key,
             cached: r.cached,
         })
-        .await
-        .map_err(|e| GlintError::new(ErrorKind::Backend, format!("recording the result failed: {e}")))?;
-    r.result_id = Some(id);
-    Ok(())
+        .await;
+    match added {
+        Ok(()) => r.result_id = Some(id),
+        Err(e) => tracing::error!("recording a result in the history failed: {e}"),
+    }
 }

@@ -78,7 +78,7 @@ impl Jobs {
         let mut r = run_blocking(self.glint.clone(), input).await?;
         drop(slot);
         if let Some(owner) = &owner {
-            history::record(&self.store, owner, &prompt, &mut r).await?;
+            history::record(&self.store, owner, &prompt, &mut r).await;
         }
         Ok(r)
     }
@@ -110,7 +110,10 @@ impl Jobs {
             let ran = run_blocking(this.glint.clone(), input).await;
             drop(slot);
             let ran = match (ran, &owner) {
-                (Ok(mut r), Some(owner)) => history::record(&this.store, owner, &prompt, &mut r).await.map(|()| r),
+                (Ok(mut r), Some(owner)) => {
+                    history::record(&this.store, owner, &prompt, &mut r).await;
+                    Ok(r)
+                }
                 (ran, _) => ran,
             };
             let state = match ran {
