@@ -36,7 +36,7 @@ guest_cargo() {
 
 # Pure components: no WASI at all (wasm32-unknown-unknown core module, then
 # wrapped as a component). The host grants them only what their world imports.
-(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect -p glint-misbehave)
+(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect -p glint-audit -p glint-misbehave)
 
 # core module -> component, validated
 wrap() {
@@ -47,6 +47,7 @@ wrap() {
   echo "$out: $(stat -c %s "$out") bytes"
 }
 wrap glint_detect plugins/detect.wasm
+wrap glint_audit plugins/audit.wasm
 # test-only plugin, kept out of plugins/ so the demo never loads it
 wrap glint_misbehave tests/plugins/misbehave.wasm
 

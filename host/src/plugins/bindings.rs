@@ -6,3 +6,15 @@ wasmtime::component::bindgen!({
     path: "../wit/glint.wit",
     world: "detector-host",
 });
+
+/// World `auditor-host`; its `types` and `models` are the ones above.
+pub mod auditor {
+    wasmtime::component::bindgen!({
+        path: "../wit/glint.wit",
+        world: "auditor-host",
+        with: {
+            "glint:plugins/types": super::glint::plugins::types,
+            "glint:plugins/models": super::glint::plugins::models,
+        },
+    });
+}

@@ -2,13 +2,14 @@
 //! WIT world, a registry whose entries can be replaced while calls are in
 //! flight, and calls with a deadline, a memory cap and warm instances.
 
+mod auditor;
 pub(crate) mod bindings;
 mod detector;
 mod registry;
 mod state;
 
 pub use bindings::glint::plugins::types::{
-    Bbox, DetectRequest, DetectResponse, Detection, Image, Limits as DetectLimits, PhraseMatch,
+    Action, Bbox, DetectRequest, DetectResponse, Detection, Image, Limits as DetectLimits, PhraseMatch, Verdict,
 };
 pub use registry::{Plugin, PluginInfo, PluginRegistry, PluginWorld};
 pub use state::HostState;

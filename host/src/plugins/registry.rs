@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{HasSelf, Linker};
 
+use super::bindings::auditor::AuditorHostPre;
 use super::bindings::{DetectorHost, DetectorHostPre};
 use super::detector::Warm;
 use super::state::HostState;
@@ -61,6 +62,7 @@ pub struct PluginInfo {
 pub struct Plugin {
     pub info: PluginInfo,
     pub(super) detector: Option<DetectorHostPre<HostState>>,
+    pub(super) auditor: Option<AuditorHostPre<HostState>>,
     pub(super) idle: Mutex<Vec<Warm>>,
 }
 
@@ -134,9 +136,10 @@ impl PluginRegistry {
         let pre = self.linker.instantiate_pre(&component).map_err(|e| {
             anyhow!("it imports something glint does not grant ({e}); plugins may import glint:plugins/models, wasi:nn and WASI p2 (which is sandboxed deny-all)")
         })?;
-        let detector = match world {
-            PluginWorld::DetectPlugin => Some(DetectorHostPre::new(pre)?),
-            _ => None,
+        let (detector, auditor) = match world {
+            PluginWorld::DetectPlugin => (Some(DetectorHostPre::new(pre)?), None),
+            PluginWorld::AuditPlugin => (None, Some(AuditorHostPre::new(pre)?)),
+            _ => (None, None),
         };
         let info = PluginInfo {
             name: name.to_string(),
@@ -149,7 +152,7 @@ impl PluginRegistry {
             compile_ms,
             compiled_cache: cache,
         };
-        Ok(Plugin { info, detector, idle: Mutex::new(Vec::new()) })
+        Ok(Plugin { info, detector, auditor, idle: Mutex::new(Vec::new()) })
     }
 
     /// The plugin called `name`, as registered now.
