@@ -36,17 +36,26 @@ pub struct AppState {
     hooks: DenyOutgoing,
     pub(crate) limits: StoreLimits,
     pub(crate) cx: RequestContext,
+    /// What spin.toml grants the component (shared by all its requests).
+    pub(crate) grants: Arc<Grants>,
+}
+
+/// What spin.toml grants one component, resolved once at load.
+#[derive(Debug, Default)]
+pub struct Grants {
+    /// Host folders mounted read-only: (host path, guest path).
+    pub files: Vec<(PathBuf, String)>,
     /// What `spin:variables` answers.
-    pub(crate) variables: super::variables::Variables,
-    /// The `spin:key-value` stores spin.toml grants.
-    pub(crate) kv_allowed: Vec<String>,
+    pub variables: super::variables::Variables,
+    /// The `spin:key-value` stores it may open.
+    pub key_value_stores: Vec<String>,
 }
 
 impl AppState {
-    /// A fresh store state; `files` are (host folder, guest path) mounted read-only.
-    pub fn new(cx: RequestContext, max_memory_bytes: usize, files: &[(PathBuf, String)]) -> anyhow::Result<AppState> {
+    /// A fresh store state with the component's `grants`.
+    pub fn new(cx: RequestContext, max_memory_bytes: usize, grants: Arc<Grants>) -> anyhow::Result<AppState> {
         let mut wasi = WasiCtxBuilder::new();
-        for (dir, guest) in files {
+        for (dir, guest) in &grants.files {
             wasi.preopened_dir(dir, guest, FsPerms::ReadOnly)?;
         }
         Ok(AppState {
@@ -56,14 +65,13 @@ impl AppState {
             hooks: DenyOutgoing,
             limits: StoreLimitsBuilder::new().memory_size(max_memory_bytes).trap_on_grow_failure(true).build(),
             cx,
-            variables: Default::default(),
-            kv_allowed: Vec::new(),
+            grants,
         })
     }
 
     /// What `spin:key-value` works on.
     pub(crate) fn kv_view(&mut self) -> super::key_value::KvView<'_> {
-        super::key_value::KvView { table: &mut self.table, store: &self.cx.accounts.store, allowed: &self.kv_allowed }
+        super::key_value::KvView { table: &mut self.table, store: &self.cx.accounts.store, allowed: &self.grants.key_value_stores }
     }
 
     /// `Ok` when the principal's role is at least `role`.

@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use super::history::{self, Owner};
 use crate::app::{DetectInput, Glint, RunResult};
 use crate::error::{ErrorKind, GlintError};
-use crate::store::Store;
+use crate::store::{Store, random_id};
 
 /// `[tool.glint.jobs]` settings.
 #[derive(Clone, Copy, Debug)]
@@ -85,7 +85,7 @@ impl Jobs {
 
     /// Queues a detection; its id, or `Busy` when the queue is full.
     pub fn submit(self: &Arc<Self>, input: DetectInput, owner: Option<Owner>) -> Result<String, Busy> {
-        let id = new_id();
+        let id = random_id(); // 128 random bits: job ids are not guessable
         {
             let mut guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
             let (jobs, next) = &mut *guard;
@@ -163,11 +163,4 @@ async fn run_blocking(glint: Arc<Glint>, input: DetectInput) -> Result<RunResult
     tokio::task::spawn_blocking(move || glint.run(&input))
         .await
         .unwrap_or_else(|e| Err(GlintError::new(ErrorKind::Plugin, format!("the detection task failed: {e}"))))
-}
-
-/// 128 random bits, hex: job ids are not guessable.
-fn new_id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the OS has randomness");
-    hex::encode(bytes)
 }

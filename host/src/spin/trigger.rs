@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,23 +22,21 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 use super::app_bindings::App;
-use super::app_state::{AppState, DenyOutgoing, RequestContext};
+use super::app_state::{AppState, DenyOutgoing, Grants, RequestContext};
 use super::gate::{Admitted, Gate};
 use super::jobs::{JobSettings, Jobs};
 use super::manifest::SpinManifest;
 use super::key_value;
-use super::variables::{self, Variables};
+use super::variables;
 use crate::app::Glint;
 use crate::auth::Accounts;
 
 pub type Response = hyper::Response<Full<Bytes>>;
 
-/// A loaded app component, the folders it may read and its variables.
+/// A loaded app component and what spin.toml grants it.
 struct LoadedApp {
     pre: ServicePre<AppState>,
-    files: Vec<(PathBuf, String)>,
-    variables: Variables,
-    key_value_stores: Vec<String>,
+    grants: Arc<Grants>,
 }
 
 pub struct HttpTrigger {
@@ -66,7 +63,7 @@ impl HttpTrigger {
         wasmtime_wasi::p3::add_to_linker(&mut linker)?;
         wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
         App::add_to_linker::<_, HasSelf<AppState>>(&mut linker, |s| s)?;
-        variables::add_to_linker(&mut linker, |s: &mut AppState| &s.variables)?;
+        variables::add_to_linker(&mut linker, |s: &mut AppState| &s.grants.variables)?;
         key_value::add_to_linker(&mut linker, AppState::kv_view)?;
         let mut apps = BTreeMap::new();
         for (id, c) in &manifest.components {
@@ -84,8 +81,8 @@ impl HttpTrigger {
                 }
             }
             let variables = variables::resolve(&manifest, id, |k| std::env::var(k).ok())?;
-            let key_value_stores = c.key_value_stores.clone();
-            apps.insert(id.clone(), LoadedApp { pre, files: c.files.clone(), variables, key_value_stores });
+            let grants = Grants { files: c.files.clone(), variables, key_value_stores: c.key_value_stores.clone() };
+            apps.insert(id.clone(), LoadedApp { pre, grants: Arc::new(grants) });
         }
         let gate = Gate::new(accounts.clone(), &manifest.glint.rate_limit, std::env::var("GLINT_METRICS_TOKEN").ok());
         let j = &manifest.glint.jobs;
@@ -212,9 +209,7 @@ impl HttpTrigger {
         req: http::Request<http_body_util::combinators::BoxBody<Bytes, wasmtime_wasi_http::Error>>,
     ) -> anyhow::Result<Response> {
         let engine = self.glint.plugins.engine();
-        let mut state = AppState::new(cx, engine.options.max_memory_bytes, &app.files)?;
-        state.variables = app.variables.clone();
-        state.kv_allowed = app.key_value_stores.clone();
+        let state = AppState::new(cx, engine.options.max_memory_bytes, app.grants.clone())?;
         let pre = app.pre.clone();
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|s| &mut s.limits);
