@@ -36,7 +36,7 @@ guest_cargo() {
 
 # Pure components: no WASI at all (wasm32-unknown-unknown core module, then
 # wrapped as a component). The host grants them only what their world imports.
-(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect -p glint-audit -p glint-misbehave)
+(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect -p glint-audit -p glint-misbehave -p glint-misbehave-audit)
 
 # core module -> component, validated
 wrap() {
@@ -50,6 +50,7 @@ wrap glint_detect plugins/detect.wasm
 wrap glint_audit plugins/audit.wasm
 # test-only plugin, kept out of plugins/ so the demo never loads it
 wrap glint_misbehave tests/plugins/misbehave.wasm
+wrap glint_misbehave_audit tests/plugins/misbehave-audit.wasm
 
 # App components (spin-sdk, wasi:http 0.3) need WASI: wasm32-wasip2 emits a
 # component directly. spin.toml points at the build output, as Spin apps do.

@@ -1,12 +1,17 @@
 //! The audit plugin (plugins/audit.wasm) through the host: real component,
-//! real word lists of model version audit-v1 read through glint:plugins/models.
+//! real word lists of model version audit-v1 read through glint:plugins/models,
+//! real open_nsfw through wasi:nn.
 
-use glint::nn::BackendKind::Openvino;
-use glint::plugins::{Action, Bbox, Detection, PluginWorld, Verdict};
-use glint_tests::glint;
+use std::time::Duration;
+
+use glint::nn::BackendKind::{Onnx, Openvino};
+use glint::plugins::{Action, Bbox, Detection, Image, PluginWorld, Verdict};
+use glint_tests::{glint, home};
+
+const DEADLINE: Duration = Duration::from_secs(60);
 
 fn input(prompt: &str) -> Verdict {
-    glint(Openvino).plugins.audit_input("audit", prompt, None).unwrap_or_else(|e| panic!("{prompt}: {e}"))
+    glint(Openvino).plugins.audit_input("audit", prompt, None, DEADLINE).unwrap_or_else(|e| panic!("{prompt}: {e}"))
 }
 
 fn score(v: &Verdict, name: &str) -> f32 {
@@ -17,7 +22,7 @@ fn score(v: &Verdict, name: &str) -> f32 {
 fn the_audit_plugin_is_an_auditor() {
     let p = glint(Openvino).plugins.get("audit").expect("plugins/audit.wasm is loaded");
     assert_eq!(p.info.world, PluginWorld::AuditPlugin);
-    let e = glint(Openvino).plugins.audit_input("detect", "a cat", None).unwrap_err();
+    let e = glint(Openvino).plugins.audit_input("detect", "a cat", None, DEADLINE).unwrap_err();
     assert!(e.to_string().contains("not an auditor"), "{e}");
 }
 
@@ -58,8 +63,38 @@ fn outputs_are_checked_by_phrase_and_label() {
         box_: Bbox { x0: 0.0, y0: 0.0, x1: 1.0, y1: 1.0 },
     };
     let g = glint(Openvino);
-    let clean = g.plugins.audit_output("audit", &[det("a kitty", "cat")], None).unwrap();
+    let clean = g.plugins.audit_output("audit", &[det("a kitty", "cat")], None, DEADLINE).unwrap();
     assert!(matches!(clean.action, Action::Allow), "{clean:?}");
-    let bad = g.plugins.audit_output("audit", &[det("a cat", "cat"), det("fucking dog", "dog")], None).unwrap();
+    let bad = g.plugins.audit_output("audit", &[det("a cat", "cat"), det("fucking dog", "dog")], None, DEADLINE).unwrap();
     assert!(matches!(bad.action, Action::Block), "{bad:?}");
+}
+
+#[test]
+fn the_bundled_photos_are_allowed_by_open_nsfw() {
+    for backend in [Onnx, Openvino] {
+        let g = glint(backend);
+        g.models.ensure_loaded("audit-v1").expect("audit-v1 is installed by scripts/setup.sh");
+        let mut names: Vec<_> = std::fs::read_dir(home().join("samples")).unwrap().map(|e| e.unwrap().path()).collect();
+        names.sort();
+        assert!(names.len() >= 5, "{names:?}");
+        for path in names {
+            let image = Image { bytes: std::fs::read(&path).unwrap(), mime: String::new() };
+            let v = g.plugins.audit_input("audit", "", Some(image), DEADLINE).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            let nsfw = score(&v, "image.nsfw");
+            eprintln!("{backend:?} {}: P(nsfw) = {nsfw:.4}", path.display());
+            assert!((0.0..0.2).contains(&nsfw), "{backend:?} {path:?}: {v:?}");
+            assert!(matches!(v.action, Action::Allow) && v.reasons.is_empty(), "{path:?}: {v:?}");
+            // An image-only check reports no text scores.
+            assert!(v.scores.iter().all(|(n, _)| n.starts_with("image.")), "{v:?}");
+        }
+    }
+}
+
+#[test]
+fn an_undecodable_image_is_an_error_not_a_verdict() {
+    let g = glint(Openvino);
+    g.models.ensure_loaded("audit-v1").unwrap();
+    let image = Image { bytes: b"GIF89a not really".to_vec(), mime: String::new() };
+    let e = g.plugins.audit_input("audit", "", Some(image), DEADLINE).unwrap_err();
+    assert!(e.to_string().contains("image check"), "{e}");
 }

@@ -7,9 +7,12 @@
 //!   whole-word for Latin script (no "Scunthorpe" false positive);
 //! - [`lists`]: the shipped lists (audit-v1's assets) merged into one matcher;
 //! - [`pii`]: e-mail addresses, phone numbers (Chinese mobiles included) and
-//!   Chinese resident ID-card numbers (checksum verified).
+//!   Chinese resident ID-card numbers (checksum verified);
+//! - [`nsfw`]: the image check's tensors for open_nsfw (run through any
+//!   `Inference`, wasi:nn in the component).
 
 pub mod lists;
+pub mod nsfw;
 pub mod normalize;
 pub mod pii;
 pub mod words;

@@ -1,36 +1,49 @@
 //! The `audit` plugin (world `glint:plugins/audit-plugin`): checks the text
 //! going into the model (the prompt) and coming out of it (the phrases and
-//! labels of the detections) with `glint-audit-core`, using the word lists
-//! of model version `audit-v1`, read through `glint:plugins/models`.
+//! labels of the detections) with `glint-audit-core`'s word lists and
+//! personal-data rules, and images (the upload, the annotated result) with
+//! open_nsfw through wasi:nn — all from model version `audit-v1`.
 //!
 //! A verdict carries reason codes, scores and a suggested action; the host
-//! applies its policy (spin.toml) to the scores. Suggested: profanity of
-//! medium or high severity blocks, low severity and personal data go to
-//! review. The image check (open_nsfw through wasi:nn) is not here yet.
+//! applies its policy (spin.toml `[tool.glint.audit]`) to the scores.
+//! Suggested here: profanity of medium or high severity blocks, low severity
+//! and personal data go to review; P(nsfw) ≥ 0.8 blocks, ≥ 0.2 reviews.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use glint_audit_core::lists::{self, ListFiles};
 use glint_audit_core::words::WordMatcher;
-use glint_audit_core::{Finding, Severity, pii};
+use glint_audit_core::{Finding, Severity, nsfw, pii};
+use glint_nn_guest::WasiNn;
 
 wit_bindgen::generate!({
     world: "audit-plugin",
     path: "../../wit",
+    with: {
+        "wasi:nn/tensor@0.2.0-rc-2024-10-28": glint_nn_guest::wasi::nn::tensor,
+        "wasi:nn/graph@0.2.0-rc-2024-10-28": glint_nn_guest::wasi::nn::graph,
+        "wasi:nn/inference@0.2.0-rc-2024-10-28": glint_nn_guest::wasi::nn::inference,
+        "wasi:nn/errors@0.2.0-rc-2024-10-28": glint_nn_guest::wasi::nn::errors,
+    },
     generate_all,
 });
 
 use exports::glint::plugins::auditor::{AuditInput, AuditOutput, Guest};
 use glint::plugins::models;
-use glint::plugins::types::{Action, Error, ErrorCode, Verdict};
+use glint::plugins::types::{Action, Error, ErrorCode, Image, Verdict};
 
-/// The model version whose assets hold the word lists.
+/// The model version whose assets hold the word lists and the image graph.
 const VERSION: &str = "audit-v1";
+/// Images are decoded only up to this size (the host enforces its own limit first).
+const MAX_PIXELS: u64 = 50_000_000;
+const NSFW_REVIEW: f32 = 0.2;
+const NSFW_BLOCK: f32 = 0.8;
 
 thread_local! {
     /// The compiled lists, kept while the host reuses this instance.
     static WORDS: RefCell<Option<Rc<WordMatcher>>> = const { RefCell::new(None) };
+    static NN: RefCell<WasiNn> = RefCell::new(WasiNn::default());
 }
 
 fn words() -> Result<Rc<WordMatcher>, Error> {
@@ -54,6 +67,11 @@ fn rank(a: &Action) -> u8 {
     }
 }
 
+/// The stricter of two suggested actions.
+fn worst(a: Action, b: Action) -> Action {
+    if rank(&b) > rank(&a) { b } else { a }
+}
+
 /// The verdict on some texts.
 fn check_texts(texts: &[&str]) -> Result<Verdict, Error> {
     let words = words()?;
@@ -63,10 +81,10 @@ fn check_texts(texts: &[&str]) -> Result<Verdict, Error> {
         profanity.extend(words.find(text, "text.profanity"));
         personal.extend(pii::find(text));
     }
-    let worst = profanity.iter().map(|f| f.severity).max();
+    let most = profanity.iter().map(|f| f.severity).max();
     let mut action = Action::Allow;
     let mut reasons = Vec::new();
-    if let Some(severity) = worst {
+    if let Some(severity) = most {
         reasons.push(format!("text.profanity.{}", format!("{severity:?}").to_lowercase()));
         action = if severity >= Severity::Medium { Action::Block } else { Action::Review };
     }
@@ -75,11 +93,9 @@ fn check_texts(texts: &[&str]) -> Result<Verdict, Error> {
         if !reasons.contains(&reason) {
             reasons.push(reason);
         }
-        if rank(&action) < rank(&Action::Review) {
-            action = Action::Review;
-        }
+        action = worst(action, Action::Review);
     }
-    let severity_score = match worst {
+    let severity_score = match most {
         None => 0.0,
         Some(Severity::Low) => 0.34,
         Some(Severity::Medium) => 0.67,
@@ -92,16 +108,53 @@ fn check_texts(texts: &[&str]) -> Result<Verdict, Error> {
     Ok(Verdict { action, reasons, scores })
 }
 
+/// The verdict on an image: open_nsfw's P(nsfw).
+fn check_image(image: &Image) -> Result<Verdict, Error> {
+    let p = NN.with(|nn| nsfw::score(&mut *nn.borrow_mut(), &image.bytes, MAX_PIXELS)).map_err(|e| Error {
+        code: match e.code {
+            glint_detect_core::ErrorCode::InvalidImage => ErrorCode::InvalidImage,
+            glint_detect_core::ErrorCode::ImageTooLarge => ErrorCode::ImageTooLarge,
+            glint_detect_core::ErrorCode::UnknownModel => ErrorCode::UnknownModel,
+            _ => ErrorCode::InferenceFailed,
+        },
+        message: format!("image check: {}", e.message),
+    })?;
+    let (action, reasons) = match p {
+        p if p >= NSFW_BLOCK => (Action::Block, vec!["image.nsfw".to_string()]),
+        p if p >= NSFW_REVIEW => (Action::Review, vec!["image.nsfw".to_string()]),
+        _ => (Action::Allow, vec![]),
+    };
+    Ok(Verdict { action, reasons, scores: vec![("image.nsfw".to_string(), p)] })
+}
+
+/// Texts (when there are any) and the image (when there is one), merged.
+fn check(texts: &[&str], image: Option<&Image>) -> Result<Verdict, Error> {
+    let mut verdict = Verdict { action: Action::Allow, reasons: vec![], scores: vec![] };
+    let mut parts = Vec::new();
+    if texts.iter().any(|t| !t.is_empty()) {
+        parts.push(check_texts(texts)?);
+    }
+    if let Some(image) = image {
+        parts.push(check_image(image)?);
+    }
+    for part in parts {
+        verdict.action = worst(verdict.action, part.action);
+        verdict.reasons.extend(part.reasons);
+        verdict.scores.extend(part.scores);
+    }
+    Ok(verdict)
+}
+
 struct Component;
 
 impl Guest for Component {
     fn check_input(input: AuditInput) -> Result<Verdict, Error> {
-        check_texts(&[&input.prompt])
+        check(&[&input.prompt], input.image.as_ref())
     }
 
     fn check_output(output: AuditOutput) -> Result<Verdict, Error> {
         let texts: Vec<&str> = output.detections.iter().flat_map(|d| [d.phrase.as_str(), d.label.as_str()]).collect();
-        check_texts(&texts)
+        check(&texts, output.image.as_ref())
     }
 }
 

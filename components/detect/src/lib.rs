@@ -2,8 +2,6 @@
 //! `glint:plugins/detect-plugin`. All logic is in `glint-detect-core`; this
 //! crate only adapts it to the imports (wasi:nn, glint models) and the export.
 
-mod nn;
-
 use std::cell::RefCell;
 
 use glint_detect_core as core;
@@ -11,6 +9,12 @@ use glint_detect_core as core;
 wit_bindgen::generate!({
     world: "detect-plugin",
     path: "../../wit",
+    with: {
+        "wasi:nn/tensor@0.2.0-rc-2024-10-28": glint_nn_guest::wasi::nn::tensor,
+        "wasi:nn/graph@0.2.0-rc-2024-10-28": glint_nn_guest::wasi::nn::graph,
+        "wasi:nn/inference@0.2.0-rc-2024-10-28": glint_nn_guest::wasi::nn::inference,
+        "wasi:nn/errors@0.2.0-rc-2024-10-28": glint_nn_guest::wasi::nn::errors,
+    },
     generate_all,
 });
 
@@ -20,7 +24,7 @@ use glint::plugins::types::{Bbox, DetectRequest, DetectResponse, Detection, Erro
 
 thread_local! {
     /// Loaded model versions and graphs, kept while the host reuses this instance.
-    static STATE: RefCell<(core::Detector, nn::WasiNn)> = RefCell::new((core::Detector::new(), nn::WasiNn::default()));
+    static STATE: RefCell<(core::Detector, glint_nn_guest::WasiNn)> = RefCell::new((core::Detector::new(), glint_nn_guest::WasiNn::default()));
 }
 
 struct Component;

@@ -1,7 +1,8 @@
 //! A detector plugin that misbehaves on purpose. The prompt says how:
 //! "panic", "spin" (never returns), "oom" (allocates without bound),
-//! "error" (returns an internal error); anything else answers normally with
-//! no detections. Built only for tests (tests/plugins/misbehave.wasm).
+//! "error" (returns an internal error), "echo:TEXT" (one detection whose
+//! phrase and label are TEXT, for the audit pipeline's output checks);
+//! anything else answers normally with no detections. Built only for tests (tests/plugins/misbehave.wasm).
 
 wit_bindgen::generate!({
     world: "detect-plugin",
@@ -10,7 +11,7 @@ wit_bindgen::generate!({
 });
 
 use exports::glint::plugins::detector::Guest;
-use glint::plugins::types::{DetectRequest, DetectResponse, Error, ErrorCode};
+use glint::plugins::types::{Bbox, DetectRequest, DetectResponse, Detection, Error, ErrorCode};
 
 struct Component;
 
@@ -32,6 +33,12 @@ impl Guest for Component {
                 }
             }
             "error" => Err(Error { code: ErrorCode::Internal, message: "misbehave: asked to fail".into() }),
+            p if p.starts_with("echo:") => {
+                let text = p["echo:".len()..].to_string();
+                let box_ = Bbox { x0: 1.0, y0: 1.0, x1: 9.0, y1: 9.0 };
+                let detection = Detection { phrase: text.clone(), label: text, score: 0.9, box_ };
+                Ok(DetectResponse { detections: vec![detection], phrases: vec![], width: 10, height: 10 })
+            }
             _ => Ok(DetectResponse { detections: vec![], phrases: vec![], width: 0, height: 0 }),
         }
     }

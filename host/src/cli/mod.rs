@@ -19,8 +19,8 @@ struct Cli {
     /// folder, or the checkout the binary was built in.
     #[arg(long, global = true)]
     home: Option<PathBuf>,
-    /// Run every model version on this backend (onnx or openvino) instead of
-    /// the one its model.toml names.
+    /// Run every model version that has files for it on this backend (onnx or
+    /// openvino) instead of the one its model.toml names.
     #[arg(long, global = true)]
     backend: Option<BackendKind>,
     #[command(subcommand)]

@@ -118,9 +118,13 @@ impl ModelRegistry {
         })
     }
 
-    /// The backend `name` is (or would be) loaded with.
+    /// The backend `name` is (or would be) loaded with: the forced one
+    /// (`--backend`) where the version has files for it, else its own.
     pub fn backend_for(&self, entry: &ModelEntry) -> BackendKind {
-        self.options.backend.unwrap_or(entry.manifest.model.backend)
+        match self.options.backend {
+            Some(forced) if entry.manifest.backends().contains(&forced) => forced,
+            _ => entry.manifest.model.backend,
+        }
     }
 
     /// Loads the graphs of `name` if needed; returns what runs them.

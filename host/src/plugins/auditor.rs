@@ -1,6 +1,8 @@
 //! Calling an auditor plugin: a fresh instance per call (the audit plugin
-//! builds its word lists in a few milliseconds), under the same deadline and
-//! memory cap as detectors; a trap is an error, never a panic.
+//! builds its word lists in a few milliseconds), under the caller's deadline
+//! and the engine's memory cap; a trap is an error, never a panic.
+
+use std::time::Duration;
 
 use wasmtime::Store;
 
@@ -8,42 +10,85 @@ use super::bindings::auditor::exports::glint::plugins::auditor::{AuditInput, Aud
 use super::bindings::glint::plugins::types::{Detection, Image, Verdict};
 use super::registry::PluginRegistry;
 use super::state::HostState;
+use crate::engine::EPOCH_TICK;
 use crate::error::{ErrorKind, GlintError};
+
+/// Why an auditor call gave no verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuditFailure {
+    /// It ran past its deadline and was stopped.
+    TimedOut(Duration),
+    /// It trapped, returned an error, or is not loaded.
+    Failed(String),
+}
+
+impl std::fmt::Display for AuditFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditFailure::TimedOut(d) => write!(f, "timed out after {} ms", d.as_millis()),
+            AuditFailure::Failed(m) => f.write_str(m),
+        }
+    }
+}
 
 impl PluginRegistry {
     /// Checks a request before the model sees it.
-    pub fn audit_input(&self, name: &str, prompt: &str, image: Option<Image>) -> Result<Verdict, GlintError> {
+    pub fn audit_input(
+        &self,
+        name: &str,
+        prompt: &str,
+        image: Option<Image>,
+        deadline: Duration,
+    ) -> Result<Verdict, AuditFailure> {
         let input = AuditInput { prompt: prompt.to_string(), image };
-        self.with_auditor(name, |store, a| a.glint_plugins_auditor().call_check_input(store, &input))
+        self.with_auditor(name, deadline, |store, a| a.glint_plugins_auditor().call_check_input(store, &input))
     }
 
     /// Checks a result before the user sees it.
-    pub fn audit_output(&self, name: &str, detections: &[Detection], image: Option<Image>) -> Result<Verdict, GlintError> {
+    pub fn audit_output(
+        &self,
+        name: &str,
+        detections: &[Detection],
+        image: Option<Image>,
+        deadline: Duration,
+    ) -> Result<Verdict, AuditFailure> {
         let output = AuditOutput { detections: detections.to_vec(), image };
-        self.with_auditor(name, |store, a| a.glint_plugins_auditor().call_check_output(store, &output))
+        self.with_auditor(name, deadline, |store, a| a.glint_plugins_auditor().call_check_output(store, &output))
     }
 
     fn with_auditor(
         &self,
         name: &str,
+        deadline: Duration,
         call: impl FnOnce(
             &mut Store<HostState>,
             &super::bindings::auditor::AuditorHost,
         ) -> wasmtime::Result<Result<Verdict, super::bindings::glint::plugins::types::Error>>,
-    ) -> Result<Verdict, GlintError> {
-        let plugin = self.get(name)?;
+    ) -> Result<Verdict, AuditFailure> {
+        let plugin = self.get(name).map_err(|e| AuditFailure::Failed(e.message))?;
         let pre = plugin.auditor.as_ref().ok_or_else(|| {
-            GlintError::new(ErrorKind::UnknownPlugin, format!("plugin {name} is a {:?}, not an auditor", plugin.info.world))
+            AuditFailure::Failed(format!("plugin {name} is a {:?}, not an auditor", plugin.info.world))
         })?;
         let state = HostState::new(self.models.clone(), self.engine.options.max_memory_bytes);
         let mut store = Store::new(&self.engine.engine, state);
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(self.engine.deadline_ticks());
-        let failed = |e: wasmtime::Error| GlintError::new(ErrorKind::Plugin, format!("plugin {name} failed: {e}"));
+        store.set_epoch_deadline((deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
+        let failed = |e: wasmtime::Error| match e.downcast_ref::<wasmtime::Trap>() {
+            Some(wasmtime::Trap::Interrupt) => AuditFailure::TimedOut(deadline),
+            Some(t) => AuditFailure::Failed(format!("plugin {name} crashed ({t})")),
+            None => AuditFailure::Failed(format!("plugin {name} failed: {e:#}")),
+        };
         let instance = pre.instantiate(&mut store).map_err(failed)?;
         match call(&mut store, &instance).map_err(failed)? {
             Ok(verdict) => Ok(verdict),
-            Err(e) => Err(GlintError::new(ErrorKind::Plugin, format!("plugin {name}: {}", e.message))),
+            Err(e) => Err(AuditFailure::Failed(format!("plugin {name}: {}", e.message))),
         }
+    }
+}
+
+/// For callers that want a [`GlintError`].
+impl From<AuditFailure> for GlintError {
+    fn from(f: AuditFailure) -> GlintError {
+        GlintError::new(ErrorKind::Plugin, format!("audit {f}"))
     }
 }

@@ -11,6 +11,7 @@ mod state;
 pub use bindings::glint::plugins::types::{
     Action, Bbox, DetectRequest, DetectResponse, Detection, Image, Limits as DetectLimits, PhraseMatch, Verdict,
 };
+pub use auditor::AuditFailure;
 pub use registry::{Plugin, PluginInfo, PluginRegistry, PluginWorld};
 pub use state::HostState;
 

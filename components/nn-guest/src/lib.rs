@@ -1,6 +1,15 @@
-//! [`Inference`] over the `wasi:nn` imports, by registry name only.
+//! [`Inference`] over the `wasi:nn` imports, by registry name only. Plugins
+//! that run models depend on this crate and point their own bindings' wasi:nn
+//! interfaces at [`wasi::nn`] (`with` in `wit_bindgen::generate!`), so the
+//! tensor mapping lives here once.
 
 use std::collections::HashMap;
+
+wit_bindgen::generate!({
+    world: "nn-client",
+    path: "../../wit",
+    generate_all,
+});
 
 use glint_detect_core::{Error, ErrorCode, Inference, Tensor, TensorData};
 
