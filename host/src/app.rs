@@ -1,12 +1,15 @@
 //! `Glint`: the model registry, the plugin engine and registry, and the
 //! detection service that ties them together.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+
+use ab_glyph::FontArc;
 
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::audit::{Audit, AuditEnv, Content, Decision};
 use crate::cache::{CacheKey, ResultCache};
 use crate::config::Config;
 use crate::engine::PluginEngine;
@@ -22,6 +25,10 @@ pub struct Glint {
     pub plugins: PluginRegistry,
     pub cache: ResultCache,
     pub metrics: Metrics,
+    /// The audit policy in force (from `config.audit`).
+    pub audit: Option<Audit>,
+    /// The font annotated images are drawn with, loaded on first use.
+    font: OnceLock<Option<FontArc>>,
 }
 
 /// A detection as the plugin answered it, what ran, and whether it came from the cache.
@@ -123,12 +130,32 @@ impl Glint {
             plugins.load_dir(&config.plugins_dir).context("loading plugins")?;
         }
         let cache = ResultCache::new(config.cache_entries);
-        Ok(Glint { config, models, plugins, cache, metrics: Metrics::new() })
+        let audit = match &config.audit {
+            Some(policy) => {
+                policy.validate().map_err(|e| anyhow::anyhow!("[tool.glint.audit]: {e}"))?;
+                plugins.get(&policy.plugin).map_err(|e| anyhow::anyhow!("[tool.glint.audit] plugin: {e}"))?;
+                Some(Audit::new(policy.clone()))
+            }
+            None => None,
+        };
+        Ok(Glint { config, models, plugins, cache, metrics: Metrics::new(), audit, font: OnceLock::new() })
     }
 
-    /// Runs one detection through the detector plugin (or answers it from the
-    /// result cache): the plugin's answer and what ran.
+    /// Runs one detection (see [`Glint::run_audited`]), dropping the audit decisions.
     pub fn run(&self, input: &DetectInput) -> Result<RunResult, GlintError> {
+        self.run_audited(input).0
+    }
+
+    /// Runs one detection: the input audit, then the detector plugin (or the
+    /// result cache), then the output audit. Returns the result, or the error
+    /// that stopped it (a block included), and every audit decision taken.
+    pub fn run_audited(&self, input: &DetectInput) -> (Result<RunResult, GlintError>, Vec<Decision>) {
+        let mut trail = Vec::new();
+        let result = self.run_with(input, &mut trail);
+        (result, trail)
+    }
+
+    fn run_with(&self, input: &DetectInput, trail: &mut Vec<Decision>) -> Result<RunResult, GlintError> {
         let started = Instant::now();
         let ms = move || started.elapsed().as_secs_f64() * 1e3;
         let limits = &self.config.limits;
@@ -141,11 +168,17 @@ impl Glint {
         let version = input.model.clone().unwrap_or_else(|| self.config.default_model.clone());
         let entry = self.models.entry(&version)?;
         let plugin = self.plugins.get(&self.config.detect_plugin)?;
+        let env = AuditEnv { plugins: &self.plugins, models: &self.models, metrics: &self.metrics };
+        if let Some(audit) = &self.audit {
+            audit.check(&env, "input", Content::Prompt(&input.prompt), trail)?;
+            audit.check(&env, "input", Content::Image(&input.image), trail)?;
+        }
         let key = CacheKey::new(&plugin.info.sha256, &version, &input.image, &input.prompt, input.threshold);
         let (image_sha256, cache_key) = (key.image_sha256(), key.digest());
         let key = self.cache.enabled().then_some(key);
         if let Some((response, model)) = key.as_ref().and_then(|k| self.cache.get(k)) {
             self.metrics.cache.with_label_values(&["hit"]).inc();
+            self.audit_output(&env, &input.image, &response, trail)?;
             let elapsed_ms = ms();
             return Ok(RunResult {
                 response, model, cached: true, threshold: input.threshold, elapsed_ms, image_sha256, cache_key, result_id: None,
@@ -173,10 +206,38 @@ impl Glint {
             self.metrics.cache.with_label_values(&["miss"]).inc();
             self.cache.put(k, (response.clone(), model.clone()));
         }
+        self.audit_output(&env, &input.image, &response, trail)?;
         let elapsed_ms = ms();
         Ok(RunResult {
             response, model, cached: false, threshold: input.threshold, elapsed_ms, image_sha256, cache_key, result_id: None,
         })
+    }
+
+    /// The output audit: the detections' phrases and labels, then the
+    /// annotated image (drawn only when the policy checks it).
+    fn audit_output(
+        &self,
+        env: &AuditEnv<'_>,
+        image: &[u8],
+        response: &DetectResponse,
+        trail: &mut Vec<Decision>,
+    ) -> Result<(), GlintError> {
+        let Some(audit) = &self.audit else { return Ok(()) };
+        audit.check(env, "output", Content::Detections(&response.detections), trail)?;
+        if audit.policy.image.output {
+            let annotated = self.annotated_png(image, response)?;
+            audit.check(env, "output", Content::Image(&annotated), trail)?;
+        }
+        Ok(())
+    }
+
+    /// The image with the detections drawn on it, as PNG.
+    pub fn annotated_png(&self, image: &[u8], response: &DetectResponse) -> Result<Vec<u8>, GlintError> {
+        let detections: Vec<DetectionOut> = response.detections.iter().map(DetectionOut::from).collect();
+        let font = self.font.get_or_init(crate::draw::load_font).as_ref();
+        let drawn = crate::draw::annotate(image, &detections, font)
+            .map_err(|e| GlintError::new(ErrorKind::InvalidInput, format!("{e:#}")))?;
+        crate::draw::encode_png(&drawn).map_err(|e| GlintError::new(ErrorKind::Plugin, format!("{e:#}")))
     }
 
     /// Runs one detection; the result as `glint detect` prints it.

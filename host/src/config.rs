@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::audit::AuditPolicy;
 use crate::engine::EngineOptions;
 use crate::nn::BackendKind;
 use crate::nn::libs::RuntimeLibs;
@@ -41,6 +42,8 @@ pub struct Config {
     pub default_model: String,
     /// Result cache size in entries (0 disables it).
     pub cache_entries: usize,
+    /// The audit policy; `None` runs no checks.
+    pub audit: Option<AuditPolicy>,
 }
 
 impl Config {
@@ -58,6 +61,7 @@ impl Config {
             detect_plugin: "detect".into(),
             default_model: "coco-grounded-v1".into(),
             cache_entries: 256,
+            audit: None,
         }
     }
 

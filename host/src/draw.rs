@@ -44,6 +44,15 @@ pub fn annotate(image: &[u8], detections: &[DetectionOut], font: Option<&FontArc
     Ok(img)
 }
 
+/// `img` as PNG bytes, compressed for speed (it is checked, not stored).
+pub fn encode_png(img: &RgbImage) -> anyhow::Result<Vec<u8>> {
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut out = Vec::new();
+    let encoder = PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub);
+    img.write_with_encoder(encoder).context("cannot encode the annotated image")?;
+    Ok(out)
+}
+
 /// Writes `img` as PNG.
 pub fn save_png(img: &RgbImage, path: &Path) -> anyhow::Result<()> {
     img.save_with_format(path, image::ImageFormat::Png).with_context(|| format!("cannot write {}", path.display()))

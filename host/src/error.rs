@@ -18,6 +18,8 @@ pub enum ErrorKind {
     Plugin,
     /// Configuration or installation problem.
     Config,
+    /// The audit policy stopped the request; the message names the check and reasons.
+    Blocked,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -6,10 +6,12 @@
 //! - [`engine`]: the wasmtime engine (pooling, deadlines, compiled cache);
 //! - [`plugins`]: loading, inspecting, swapping and calling components;
 //! - [`app`]: the detection service; [`draw`]: annotated images;
+//! - [`audit`]: the audit policy and its checks on what goes in and out;
 //! - [`store`]: accounts, sessions, history, feedback (sqlite or PostgreSQL);
 //! - [`auth`]: roles, passwords, sessions; [`spin`]: the spin.toml app server.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod config;

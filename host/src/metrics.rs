@@ -16,6 +16,10 @@ pub struct Metrics {
     pub rejections: IntCounterVec,
     /// Detection jobs waiting for a slot.
     pub queue_depth: IntGauge,
+    /// Audit decisions by check, verdict and outcome (checked, remembered, failed-open, failed-closed).
+    pub audit_decisions: IntCounterVec,
+    /// Audit check latency by check.
+    pub audit_seconds: HistogramVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0];
@@ -40,6 +44,12 @@ impl Metrics {
             inference_seconds: histogram("inference_duration_seconds", "Detector plugin latency by model version", &["model"]),
             cache: counter("cache_requests_total", "Result cache look-ups", &["result"]),
             rejections: counter("rejections_total", "Requests refused before a component ran, by reason", &["reason"]),
+            audit_decisions: counter(
+                "audit_decisions_total",
+                "Audit decisions by check, verdict and outcome",
+                &["check", "verdict", "outcome"],
+            ),
+            audit_seconds: histogram("audit_duration_seconds", "Audit check latency by check", &["check"]),
             queue_depth: {
                 let g = IntGauge::new("queue_depth", "Detection jobs waiting for a slot").expect("valid metric");
                 registry.register(Box::new(g.clone())).expect("registered once");

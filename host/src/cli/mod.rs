@@ -86,6 +86,7 @@ pub fn run() -> ExitCode {
                 Some(ErrorKind::UnknownModel | ErrorKind::UnknownPlugin) => 3,
                 Some(ErrorKind::Backend | ErrorKind::Config) => 4,
                 Some(ErrorKind::Plugin) => 5,
+                Some(ErrorKind::Blocked) => 6,
                 None => 1,
             };
             eprintln!("glint: {e:#}");

@@ -51,6 +51,10 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     if let Some(n) = settings.cache_entries {
         config.cache_entries = n;
     }
+    match settings.audit {
+        Some(policy) => config.audit = Some(policy),
+        None => eprintln!("glint: warning: {} has no [tool.glint.audit]: inputs and outputs are not audited", path.display()),
+    }
     let max_body = settings.limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY);
     config.limits.max_image_bytes = config.limits.max_image_bytes.min(max_body);
     let listen = args.listen.or(settings.listen).unwrap_or_else(|| "127.0.0.1:8080".into());

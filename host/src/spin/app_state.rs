@@ -18,6 +18,7 @@ use super::jobs::{Busy, JobState, Jobs};
 use crate::app::{DetectInput, Glint, RunResult};
 use crate::auth::{Accounts, Principal, Role};
 use crate::error::{ErrorKind, GlintError};
+use crate::store::AuditContext;
 
 /// What one request's app component may use: the platform, and who asked.
 pub struct RequestContext {
@@ -27,6 +28,8 @@ pub struct RequestContext {
     pub principal: Principal,
     /// The session token of the request (only `logout` uses it).
     pub session_token: Option<String>,
+    /// The route it came in on, e.g. `POST /api/detect` (for the audit log).
+    pub route: String,
 }
 
 pub struct AppState {
@@ -87,6 +90,16 @@ impl AppState {
     fn owner(&self) -> Option<Owner> {
         let p = &self.cx.principal;
         Some(Owner { user: p.user.clone()?, session_id: p.session_id.clone()? })
+    }
+
+    /// Who and where, for the audit log.
+    fn audit_context(&self) -> AuditContext {
+        let p = &self.cx.principal;
+        AuditContext {
+            user_name: p.user.clone().unwrap_or_default(),
+            session_id: p.session_id.clone().unwrap_or_default(),
+            route: self.cx.route.clone(),
+        }
     }
 
     fn result(&self, r: RunResult) -> DetectResult {
@@ -160,7 +173,7 @@ impl platform::Host for AppState {
         model: Option<String>,
     ) -> Result<DetectResult, PlatformError> {
         self.require(Role::Guest)?;
-        let ran = self.cx.jobs.run_now(input(image, prompt, threshold, model), self.owner()).await.map_err(to_wit)?;
+        let ran = self.cx.jobs.run_now(input(image, prompt, threshold, model), self.owner(), self.audit_context()).await.map_err(to_wit)?;
         Ok(self.result(ran))
     }
 
@@ -172,7 +185,7 @@ impl platform::Host for AppState {
         model: Option<String>,
     ) -> Result<String, PlatformError> {
         self.require(Role::Guest)?;
-        self.cx.jobs.submit(input(image, prompt, threshold, model), self.owner()).map_err(|Busy(s)| PlatformError {
+        self.cx.jobs.submit(input(image, prompt, threshold, model), self.owner(), self.audit_context()).map_err(|Busy(s)| PlatformError {
             failure: Failure::Busy,
             message: format!("the detection queue is full: retry in {s} s"),
             retry_after_s: s as u32,
@@ -214,6 +227,7 @@ pub(crate) fn to_wit(e: GlintError) -> PlatformError {
         ErrorKind::UnknownModel | ErrorKind::UnknownPlugin => Failure::NotFound,
         ErrorKind::Backend | ErrorKind::Plugin => Failure::Unavailable,
         ErrorKind::Config => Failure::Internal,
+        ErrorKind::Blocked => Failure::Blocked,
     };
     PlatformError { failure, message: e.message, retry_after_s: 0 }
 }

@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use super::history::{self, Owner};
 use crate::app::{DetectInput, Glint, RunResult};
 use crate::error::{ErrorKind, GlintError};
-use crate::store::{Store, random_id};
+use crate::store::{AuditContext, Store, random_id};
 
 /// `[tool.glint.jobs]` settings.
 #[derive(Clone, Copy, Debug)]
@@ -72,10 +72,15 @@ impl Jobs {
 
     /// Runs a detection now, waiting for a free slot; a signed-in owner's
     /// result is recorded in its history.
-    pub async fn run_now(&self, input: DetectInput, owner: Option<Owner>) -> Result<RunResult, GlintError> {
+    pub async fn run_now(
+        &self,
+        input: DetectInput,
+        owner: Option<Owner>,
+        audit: AuditContext,
+    ) -> Result<RunResult, GlintError> {
         let slot = self.slots.acquire().await.expect("never closed");
         let prompt = input.prompt.clone();
-        let mut r = run_blocking(self.glint.clone(), input).await?;
+        let mut r = run_blocking(self.glint.clone(), &self.store, input, &audit).await?;
         drop(slot);
         if let Some(owner) = &owner {
             history::record(&self.store, owner, &prompt, &mut r).await;
@@ -84,7 +89,12 @@ impl Jobs {
     }
 
     /// Queues a detection; its id, or `Busy` when the queue is full.
-    pub fn submit(self: &Arc<Self>, input: DetectInput, owner: Option<Owner>) -> Result<String, Busy> {
+    pub fn submit(
+        self: &Arc<Self>,
+        input: DetectInput,
+        owner: Option<Owner>,
+        audit: AuditContext,
+    ) -> Result<String, Busy> {
         let id = random_id(); // 128 random bits: job ids are not guessable
         {
             let mut guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
@@ -107,7 +117,7 @@ impl Jobs {
             let slot = this.slots.clone().acquire_owned().await.expect("never closed");
             this.set(&job_id, State::Running);
             let prompt = input.prompt.clone();
-            let ran = run_blocking(this.glint.clone(), input).await;
+            let ran = run_blocking(this.glint.clone(), &this.store, input, &audit).await;
             drop(slot);
             let ran = match (ran, &owner) {
                 (Ok(mut r), Some(owner)) => {
@@ -159,8 +169,20 @@ impl Jobs {
     }
 }
 
-async fn run_blocking(glint: Arc<Glint>, input: DetectInput) -> Result<RunResult, GlintError> {
-    tokio::task::spawn_blocking(move || glint.run(&input))
-        .await
-        .unwrap_or_else(|e| Err(GlintError::new(ErrorKind::Plugin, format!("the detection task failed: {e}"))))
+/// Runs the detection off the async threads and logs its audit decisions.
+/// A failure to write the log is logged, not passed on: the decisions were
+/// applied either way.
+async fn run_blocking(
+    glint: Arc<Glint>,
+    store: &Store,
+    input: DetectInput,
+    audit: &AuditContext,
+) -> Result<RunResult, GlintError> {
+    let (result, decisions) = tokio::task::spawn_blocking(move || glint.run_audited(&input)).await.unwrap_or_else(|e| {
+        (Err(GlintError::new(ErrorKind::Plugin, format!("the detection task failed: {e}"))), Vec::new())
+    });
+    if let Err(e) = store.log_audit(audit, &decisions).await {
+        tracing::error!("writing {} audit decisions failed: {e}", decisions.len());
+    }
+    result
 }

@@ -107,6 +107,8 @@ pub struct GlintSettings {
     pub jobs: JobsSettings,
     #[serde(default)]
     pub accounts: AccountSettings,
+    /// The audit policy; without it nothing is audited (and `glint up` says so).
+    pub audit: Option<crate::audit::AuditPolicy>,
 }
 
 /// `[tool.glint.accounts]`.

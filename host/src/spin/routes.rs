@@ -36,6 +36,19 @@ const FEEDBACK_QUERY: &[(&str, &str)] = &[
     ("format", "json (default) or csv"),
 ];
 
+/// Query parameters of `GET /api/audit`.
+pub const AUDIT_QUERY: &[(&str, &str)] = &[
+    ("user", "only this account (empty: guests)"),
+    ("route", "only this route, e.g. 'POST /api/detect'"),
+    ("check", "input.text, input.image, output.text or output.image"),
+    ("verdict", "allow, review or block"),
+    ("outcome", "checked, remembered, failed-open or failed-closed"),
+    ("since", "from this time (ms since the epoch)"),
+    ("until", "up to this time (ms since the epoch)"),
+    ("limit", "at most this many rows (default 500)"),
+    ("format", "json (default) or csv"),
+];
+
 macro_rules! route {
     ($m:literal $p:literal $r:ident $s:literal $(, query = $q:expr)? $(, body = $b:literal)?) => {
         RouteSpec { method: $m, path: $p, role: Role::$r, summary: $s,
@@ -63,6 +76,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route!("DELETE" "/api/preferences" User "Forget the account's UI preferences"),
     route!("POST" "/api/feedback" User "Rate a result of the session", body = "JSON {\"result_id\", \"rating\" (1-5), \"comment\"}"),
     route!("GET" "/api/feedback" Admin "Browse and export feedback", query = FEEDBACK_QUERY),
+    route!("GET" "/api/audit" Admin "Browse and export the audit log (answered by the host)", query = AUDIT_QUERY),
     route!("GET" "/api/users" Admin "List accounts"),
     route!("POST" "/api/users" Admin "Add an account", body = "JSON {\"name\", \"password\", \"role\": \"user\"|\"admin\"}"),
     route!("PATCH" "/api/users/{name}" Admin "Change an account's role, password or disabled flag", body = "JSON {\"role\"?, \"password\"?, \"disabled\"?}"),

@@ -3,7 +3,7 @@
 //! In front of every component: a request id, the [`Gate`] (route table,
 //! principal, role, CSRF, rate limit), the body-size limit, metrics, and an
 //! access log that records no query strings, bodies or headers.
-//! `GET /metrics` and `GET /api/openapi.json` are answered here.
+//! `GET /metrics`, `GET /api/audit` and `GET /api/openapi.json` are answered here.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -146,6 +146,10 @@ impl HttpTrigger {
                 r
             }
             Ok(a) if a.route.path == "/metrics" => text_response(200, "text/plain; version=0.0.4", metrics.render()),
+            Ok(a) if a.route.path == "/api/audit" => {
+                let (status, content_type, body) = super::audit_api::answer(&self.gate.accounts.store, parts.uri.query()).await;
+                text_response(status, content_type, body)
+            }
             Ok(a) if a.route.path == "/api/openapi.json" => {
                 text_response(200, "application/json", super::openapi::document().to_string())
             }
@@ -195,6 +199,7 @@ impl HttpTrigger {
             accounts: self.gate.accounts.clone(),
             principal: admitted.principal,
             session_token: admitted.session_token,
+            route: format!("{} {}", admitted.route.method, admitted.route.path),
         };
         self.call(app, cx, req).await.map_err(|e| {
             tracing::warn!("component {}: {e:?}", route.component);

@@ -1,8 +1,9 @@
-//! glint's store: accounts, sessions, detection history and feedback in one
+//! glint's store: accounts, sessions, detection history, feedback and the audit log in one
 //! database, sqlite (WAL, the default) or PostgreSQL. Both run the very same
 //! queries through sqlx's `Any` driver (and `spin:key-value` keeps its stores here) (`$n` placeholders, portable types:
 //! TEXT, BIGINT), so several replicas can share one PostgreSQL.
 
+mod audit_log;
 mod feedback;
 mod history;
 mod kv;
@@ -18,6 +19,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::Executor;
 
+pub use audit_log::{AuditContext, AuditFilter, AuditRow};
 pub use feedback::{FeedbackFilter, FeedbackRow, NewFeedback};
 pub use history::{NewResult, ResultRow};
 pub use sessions::SessionRow;

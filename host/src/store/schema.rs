@@ -45,6 +45,21 @@ const TABLES: &[&str] = &[
         rating BIGINT NOT NULL,
         comment TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS feedback_by_time ON feedback (time_ms)",
+    "CREATE TABLE IF NOT EXISTS audit_log (
+        id TEXT PRIMARY KEY,
+        time_ms BIGINT NOT NULL,
+        user_name TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        route TEXT NOT NULL,
+        check_name TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        scores TEXT NOT NULL,
+        error TEXT NOT NULL,
+        policy_version TEXT NOT NULL,
+        latency_us BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (time_ms)",
     // BYTEA: PostgreSQL's bytes; sqlite stores a blob as it is in any column.
     "CREATE TABLE IF NOT EXISTS kv (
         store TEXT NOT NULL,

@@ -1,0 +1,176 @@
+//! Auditing what goes into the model and what comes out, under the policy of
+//! spin.toml's `[tool.glint.audit]`: the checks (`text`, `image`) run through
+//! an auditor plugin, each with its own timeout and failure mode; every
+//! decision is returned for the audit log and counted in `/metrics`; a block
+//! stops the request with the reason codes.
+
+mod decision;
+mod policy;
+
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+
+pub use decision::{Decision, Outcome, action_name};
+pub use policy::{AuditPolicy, CheckPolicy, FailMode};
+
+use crate::error::{ErrorKind, GlintError};
+use crate::metrics::Metrics;
+use crate::models::ModelRegistry;
+use crate::plugins::{Action, AuditFailure, Detection, Image, PluginRegistry, Verdict};
+
+/// The model family whose versions auditor plugins use (loaded before image checks).
+pub const AUDIT_FAMILY: &str = "audit";
+
+/// What is being checked.
+pub enum Content<'a> {
+    /// The prompt.
+    Prompt(&'a str),
+    /// The detections' phrases and labels.
+    Detections(&'a [Detection]),
+    /// An encoded image: the upload, or the annotated result.
+    Image(&'a [u8]),
+}
+
+/// The audit policy in force and the decisions it remembers.
+pub struct Audit {
+    pub policy: AuditPolicy,
+    memo: Option<Mutex<LruCache<[u8; 32], Verdict>>>,
+}
+
+impl Audit {
+    pub fn new(policy: AuditPolicy) -> Audit {
+        let memo = NonZeroUsize::new(policy.memo_entries).map(|n| Mutex::new(LruCache::new(n)));
+        Audit { policy, memo }
+    }
+
+    /// Runs one check on `content` when the policy enables it for `stage`
+    /// ("input" or "output"); the decision is pushed onto `trail`. A block
+    /// (or a failure under fail-closed) is the error the request ends with.
+    pub fn check(
+        &self,
+        env: &AuditEnv<'_>,
+        stage: &str,
+        content: Content<'_>,
+        trail: &mut Vec<Decision>,
+    ) -> Result<(), GlintError> {
+        let (kind, policy) = match content {
+            Content::Image(_) => ("image", &self.policy.image),
+            _ => ("text", &self.policy.text),
+        };
+        let enabled = if stage == "input" { policy.input } else { policy.output };
+        if !enabled {
+            return Ok(());
+        }
+        let check = format!("{stage}.{kind}");
+        let started = Instant::now();
+        let key = self.memo_key(env, &check, &content);
+        let remembered = self.memo.as_ref().and_then(|m| m.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned());
+        let (verdict, outcome) = match remembered {
+            Some(v) => (Ok(v), Outcome::Remembered),
+            None => (self.call(env, stage, content, policy), Outcome::Checked),
+        };
+        let decision = match verdict {
+            Ok(v) => {
+                if outcome == Outcome::Checked
+                    && let Some(m) = &self.memo
+                {
+                    m.lock().unwrap_or_else(|p| p.into_inner()).put(key, v.clone());
+                }
+                Decision {
+                    check,
+                    action: policy.action(v.action, &v.scores),
+                    reasons: v.reasons,
+                    scores: v.scores,
+                    outcome,
+                    error: None,
+                    latency_ms: started.elapsed().as_secs_f64() * 1e3,
+                    policy_version: self.policy.version.clone(),
+                }
+            }
+            Err(failure) => {
+                let (action, outcome) = match policy.on_error {
+                    FailMode::Open => (Action::Allow, Outcome::FailedOpen),
+                    FailMode::Closed => (Action::Block, Outcome::FailedClosed),
+                };
+                tracing::warn!(check, "audit check failed ({failure}): {}", outcome.as_str());
+                Decision {
+                    check,
+                    action,
+                    reasons: vec![format!("audit.{}", outcome.as_str())],
+                    scores: vec![],
+                    outcome,
+                    error: Some(failure.to_string()),
+                    latency_ms: started.elapsed().as_secs_f64() * 1e3,
+                    policy_version: self.policy.version.clone(),
+                }
+            }
+        };
+        env.metrics
+            .audit_decisions
+            .with_label_values(&[&decision.check, action_name(decision.action), decision.outcome.as_str()])
+            .inc();
+        env.metrics.audit_seconds.with_label_values(&[&decision.check]).observe(decision.latency_ms / 1e3);
+        let blocked = decision.blocks().then(|| GlintError::new(ErrorKind::Blocked, decision.message()));
+        trail.push(decision);
+        blocked.map_or(Ok(()), Err)
+    }
+
+    fn call(
+        &self,
+        env: &AuditEnv<'_>,
+        stage: &str,
+        content: Content<'_>,
+        policy: &CheckPolicy,
+    ) -> Result<Verdict, AuditFailure> {
+        let (plugin, deadline) = (&self.policy.plugin, policy.timeout());
+        match content {
+            Content::Prompt(p) => env.plugins.audit_input(plugin, p, None, deadline),
+            Content::Detections(d) => env.plugins.audit_output(plugin, d, None, deadline),
+            Content::Image(bytes) => {
+                for entry in env.models.entries().filter(|e| e.manifest.model.family == AUDIT_FAMILY && e.is_installed()) {
+                    env.models.ensure_loaded(&entry.name).map_err(|e| AuditFailure::Failed(e.message))?;
+                }
+                let image = Some(Image { bytes: bytes.to_vec(), mime: String::new() });
+                if stage == "input" {
+                    env.plugins.audit_input(plugin, "", image, deadline)
+                } else {
+                    env.plugins.audit_output(plugin, &[], image, deadline)
+                }
+            }
+        }
+    }
+
+    /// Same policy, same plugin build, same check, same content: same verdict.
+    fn memo_key(&self, env: &AuditEnv<'_>, check: &str, content: &Content<'_>) -> [u8; 32] {
+        let mut h = Sha256::new();
+        let plugin_sha = env.plugins.get(&self.policy.plugin).map(|p| p.info.sha256.clone()).unwrap_or_default();
+        for part in [self.policy.version.as_str(), plugin_sha.as_str(), check] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        match content {
+            Content::Prompt(p) => h.update(p.as_bytes()),
+            Content::Image(b) => h.update(b),
+            Content::Detections(ds) => {
+                for d in ds.iter() {
+                    for t in [&d.phrase, &d.label] {
+                        h.update((t.len() as u64).to_le_bytes());
+                        h.update(t.as_bytes());
+                    }
+                }
+            }
+        }
+        h.finalize().into()
+    }
+}
+
+/// What a check needs from the running glint.
+pub struct AuditEnv<'a> {
+    pub plugins: &'a PluginRegistry,
+    pub models: &'a ModelRegistry,
+    pub metrics: &'a Metrics,
+}
