@@ -28,13 +28,7 @@ if [ ! -x "$TOOLS/bin/oha" ]; then
     || fail "cargo install oha failed: see $OUT/oha-install.log"
 fi
 OHA=$TOOLS/bin/oha
-VENV=.glint/gradio-venv
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import gradio" 2>/dev/null; then
-  echo "installing gradio into $VENV (PyPI, benches/load/requirements.txt)" >&2
-  python3 -m venv "$VENV" && "$VENV/bin/pip" install -q -r benches/load/requirements.txt >"$OUT/pip.log" 2>&1 \
-    || fail "pip install of the Gradio baseline failed: see $OUT/pip.log"
-fi
-PY=$VENV/bin/python
+PY=$(scripts/gradio-venv.sh) || fail "the Gradio venv could not be made (scripts/gradio-venv.sh)"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

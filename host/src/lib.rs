@@ -8,7 +8,8 @@
 //! - [`app`]: the detection service; [`draw`]: annotated images;
 //! - [`audit`]: the audit policy and its checks on what goes in and out;
 //! - [`store`]: accounts, sessions, history, feedback (sqlite or PostgreSQL);
-//! - [`auth`]: roles, passwords, sessions; [`spin`]: the spin.toml app server.
+//! - [`auth`]: roles, passwords, sessions; [`spin`]: the spin.toml app server;
+//! - [`gateway`]: `glint gateway`, the auditing proxy for Gradio apps.
 
 pub mod app;
 pub mod audit;
@@ -18,6 +19,7 @@ pub mod config;
 pub mod draw;
 pub mod engine;
 pub mod error;
+pub mod gateway;
 pub mod metrics;
 pub mod models;
 pub mod nn;

@@ -1,6 +1,7 @@
 //! Argument parsing and the sub-commands.
 
 mod detect;
+mod gateway;
 mod list;
 mod up;
 mod users;
@@ -33,6 +34,8 @@ enum Command {
     Detect(detect::DetectArgs),
     /// Serve the app of spin.toml (web UI and JSON API) until Ctrl-C.
     Up(up::UpArgs),
+    /// Audit an unmodified Gradio app from in front of it (reverse proxy) until Ctrl-C.
+    Gateway(gateway::GatewayArgs),
     /// Installed model versions.
     Models {
         #[command(subcommand)]
@@ -59,7 +62,7 @@ enum ListCommand {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     // A server logs its access lines by default; one-shot commands only warnings.
-    let default_filter = if matches!(cli.command, Command::Up(_)) { "warn,glint::access=info" } else { "warn" };
+    let default_filter = if matches!(cli.command, Command::Up(_) | Command::Gateway(_)) { "warn,glint::access=info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| default_filter.into()),
@@ -73,6 +76,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Detect(args) => detect::run(config, args),
         Command::Up(args) => up::run(config, args),
+        Command::Gateway(args) => gateway::run(config, args),
         Command::Users(args) => users::run(config, args),
         Command::Models { command: ListCommand::List { json } } => list::models(config, json),
         Command::Plugins { command: ListCommand::List { json } } => list::plugins(config, json),

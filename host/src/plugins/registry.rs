@@ -64,6 +64,7 @@ pub struct Plugin {
     pub(super) detector: Option<DetectorHostPre<HostState>>,
     pub(super) auditor: Option<AuditorHostPre<HostState>>,
     pub(super) idle: Mutex<Vec<Warm>>,
+    pub(super) idle_auditors: Mutex<Vec<super::auditor::WarmAuditor>>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -152,7 +153,7 @@ impl PluginRegistry {
             compile_ms,
             compiled_cache: cache,
         };
-        Ok(Plugin { info, detector, auditor, idle: Mutex::new(Vec::new()) })
+        Ok(Plugin { info, detector, auditor, idle: Mutex::new(Vec::new()), idle_auditors: Mutex::new(Vec::new()) })
     }
 
     /// The plugin called `name`, as registered now.

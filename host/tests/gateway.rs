@@ -1,0 +1,193 @@
+//! `glint gateway` in front of a real Gradio 5 app (tests/gateway/gradio_app.py,
+//! from the venv scripts/gradio-venv.sh makes): curl and gradio_client
+//! through the gateway, benign traffic unchanged, blocked inputs never reach
+//! the app (it counts its calls), blocked outputs never reach the client,
+//! and clear errors for an upstream that is down or a body that is too big.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+
+/// A child process killed on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("GLINT_GRADIO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".glint/gradio-venv/bin/python"));
+    assert!(p.exists(), "{} is missing: run scripts/gradio-venv.sh (scripts/test.sh does)", p.display());
+    p
+}
+
+/// Starts `cmd`; waits for the stdout line containing `marker`; the URL in it.
+fn spawn_until(mut cmd: Command, marker: &str) -> (Proc, String) {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .find(|l| l.as_ref().is_ok_and(|l| l.contains(marker)))
+        .unwrap_or_else(|| panic!("no {marker:?} line"))
+        .unwrap();
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("a URL").to_string();
+    (Proc(child), url)
+}
+
+/// The test app, counting calls into `calls`.
+fn gradio_app(calls: &Path) -> (Proc, String) {
+    let mut cmd = Command::new(python());
+    cmd.arg(home().join("tests/gateway/gradio_app.py"))
+        .env("GRADIO_SERVER_PORT", free_port().to_string())
+        .env("GLINT_GATEWAY_CALLS", calls);
+    spawn_until(cmd, "ready http://")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn gateway(upstream: &str, manifest: &Path, extra: &[&str]) -> (Proc, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_glint"));
+    cmd.current_dir(home())
+        .args(["gateway", "--upstream", upstream, "--listen", "127.0.0.1:0", "--manifest"])
+        .arg(manifest)
+        .args(["--database", &temp_dir("gateway-db").join("audit.db").display().to_string()])
+        .args(extra)
+        .env("GLINT_METRICS_TOKEN", METRICS_TOKEN);
+    spawn_until(cmd, "gateway on http://")
+}
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl").args(["-s", "-N", "--max-time", "60"]).args(args).output().expect("curl runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// POST /gradio_api/call/echo then the event stream, with curl.
+fn call_echo(base: &str, text: &str) -> String {
+    let body = serde_json::json!({ "data": [text] }).to_string();
+    let started = curl(&["-X", "POST", &format!("{base}/gradio_api/call/echo"), "-H", "content-type: application/json", "-d", &body]);
+    let id: serde_json::Value = serde_json::from_str(&started).unwrap_or_else(|e| panic!("{started}: {e}"));
+    curl(&[&format!("{base}/gradio_api/call/echo/{}", id["event_id"].as_str().unwrap())])
+}
+
+fn calls(path: &Path) -> usize {
+    std::fs::read_to_string(path).map(|s| s.lines().count()).unwrap_or(0)
+}
+
+#[test]
+fn the_gateway_audits_a_real_gradio_app() {
+    let counter = temp_dir("gradio-calls").join("calls.txt");
+    let (_app, app_url) = gradio_app(&counter);
+    let (_gw, gw) = gateway(&app_url, &home().join("spin.toml"), &[]);
+
+    // Benign text: the same event stream as the app's own.
+    let direct = call_echo(&app_url, "hello there");
+    let through = call_echo(&gw, "hello there");
+    assert!(direct.contains("event: complete") && direct.contains("[\"echo: hello there\"]"), "{direct}");
+    assert_eq!(through, direct);
+    assert_eq!(calls(&counter), 2);
+
+    // A blocked input never reaches the app; the stream carries the error.
+    let blocked = call_echo(&gw, "you fucking idiot");
+    assert!(blocked.starts_with("event: error\ndata: \"blocked by the content policy"), "{blocked}");
+    assert!(blocked.contains("input.text") && blocked.contains("text.profanity"), "{blocked}");
+    assert_eq!(calls(&counter), 2, "the app was called for a blocked input");
+
+    // A blocked output: the app ran, the client only sees the error.
+    let out = call_echo(&gw, "reverse:tihs");
+    assert!(out.contains("event: error") && out.contains("output.text"), "{out}");
+    assert!(!out.contains("shit"), "{out}");
+    assert_eq!(calls(&counter), 3);
+
+    // The app's own errors pass through as Gradio made them.
+    assert_eq!(call_echo(&gw, "raise:nope"), call_echo(&app_url, "raise:nope"));
+
+    // gradio_client: queue/join + queue/data, an upload and an image result.
+    let out = Command::new(python())
+        .arg(home().join("tests/gateway/client_check.py"))
+        .arg(&gw)
+        .arg(home().join("samples/chelsea.png"))
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && said.trim_end().ends_with("ok"), "client_check.py: {said}");
+
+    // Upload then flip with curl: the result's URL points at the gateway and
+    // the file is served through it.
+    let uploaded = curl(&["-F", &format!("files=@{}", home().join("samples/coffee.png").display()), &format!("{gw}/gradio_api/upload")]);
+    let path = serde_json::from_str::<serde_json::Value>(&uploaded).unwrap()[0].as_str().unwrap_or_else(|| panic!("{uploaded}")).to_string();
+    let body = serde_json::json!({ "data": [{ "path": path, "meta": { "_type": "gradio.FileData" } }] }).to_string();
+    let id = curl(&["-X", "POST", &format!("{gw}/gradio_api/call/flip"), "-H", "content-type: application/json", "-d", &body]);
+    let id: serde_json::Value = serde_json::from_str(&id).unwrap();
+    let events = curl(&[&format!("{gw}/gradio_api/call/flip/{}", id["event_id"].as_str().unwrap())]);
+    let data = events.lines().rev().find_map(|l| l.strip_prefix("data: ")).unwrap_or_else(|| panic!("{events}"));
+    let url = serde_json::from_str::<serde_json::Value>(data).unwrap()[0]["url"].as_str().unwrap_or_else(|| panic!("{events}")).to_string();
+    assert!(url.starts_with(&gw), "{url} should point at the gateway {gw}");
+    let image = Command::new("curl").args(["-s", "--max-time", "30", &url]).output().unwrap().stdout;
+    assert!(image::load_from_memory(&image).is_ok(), "the flipped image is served through the gateway");
+
+    let m = request_with(gw.trim_start_matches("http://"), "GET", "/metrics", &[("Authorization", &format!("Bearer {METRICS_TOKEN}"))], b"").text();
+    assert!(m.contains("glint_audit_decisions_total{check=\"input.text\",outcome=\"checked\",verdict=\"block\"}"), "{m}");
+    assert!(m.contains("glint_audit_decisions_total{check=\"output.image\",outcome=\"checked\",verdict=\"allow\"}"), "{m}");
+    assert!(m.contains("glint_audit_decisions_total{check=\"input.image\",outcome=\"checked\",verdict=\"allow\"}"), "{m}");
+}
+
+#[test]
+fn blocked_images_never_reach_the_app_and_failures_are_clear() {
+    let counter = temp_dir("gradio-calls").join("calls.txt");
+    let (_app, app_url) = gradio_app(&counter);
+    // A policy that blocks every image.
+    let (_dir, strict) = manifest_with("gateway-strict", |m| m.replace("review = { \"image.nsfw\" = 0.2 }", "review = { \"image.nsfw\" = 0.0 }").replace("block = { \"image.nsfw\" = 0.8 }", "block = { \"image.nsfw\" = 0.0 }"));
+    let (_gw, gw) = gateway(&app_url, &strict, &["--max-body-bytes", "2000000"]);
+
+    let upload = Command::new("curl")
+        .args(["-s", "-w", "\n%{http_code}", "-F"])
+        .arg(format!("files=@{}", home().join("samples/coffee.png").display()))
+        .arg(format!("{gw}/gradio_api/upload"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&upload.stdout).into_owned();
+    assert!(said.ends_with("\n400") && said.contains("input.image"), "{said}");
+    // An inline (data URL) image in a call is audited the same way.
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(16, 16, image::Rgb([200, 120, 40]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let data_url = format!("data:image/png;base64,{}", base64_encode(&png));
+    let out = call_echo(&gw, &data_url);
+    assert!(out.contains("event: error") && out.contains("input.image"), "{out}");
+    let big = vec![b'x'; 2_500_000];
+    let r = request_with(gw.trim_start_matches("http://"), "POST", "/gradio_api/call/echo", &[("content-type", "application/json")], &big);
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert!(r.text().contains("2000000 bytes"), "{}", r.text());
+    assert_eq!(calls(&counter), 0, "nothing reached the app");
+
+    // The app goes away: a clear 502, not a hang.
+    drop(_app);
+    let r = request_with(gw.trim_start_matches("http://"), "GET", "/config", &[], b"");
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.text().contains("not reachable"), "{}", r.text());
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ABC[(n >> (18 - 6 * i)) as usize & 63] as char } else { '=' });
+        }
+    }
+    out
+}
