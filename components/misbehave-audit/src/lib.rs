@@ -1,8 +1,10 @@
 //! An auditor plugin that misbehaves on purpose, for the audit pipeline's
 //! tests (tests/plugins/misbehave-audit.wasm). The text it checks — the
 //! prompt on input, each detection's phrase on output — says what to do:
-//! "error" (returns an error), "hang" (never returns), "block" (blocks with
-//! reason `test.block`); anything else is allowed. Images are ignored.
+//! "audit-error" (returns an error), "audit-hang" (never returns),
+//! "audit-block" (blocks with reason `test.block`); anything else is
+//! allowed. Images are ignored. (Distinct from the misbehave detector's
+//! words, so a failed-open check reaches a well-behaved detector.)
 
 wit_bindgen::generate!({
     world: "auditor-host",
@@ -18,14 +20,14 @@ fn act(texts: &[&str]) -> Result<Verdict, Error> {
     let mut verdict = allow;
     for text in texts {
         match *text {
-            "error" => return Err(Error { code: ErrorCode::Internal, message: "misbehave-audit: asked to fail".into() }),
-            "hang" => {
+            "audit-error" => return Err(Error { code: ErrorCode::Internal, message: "misbehave-audit: asked to fail".into() }),
+            "audit-hang" => {
                 let mut x: u64 = 1;
                 loop {
                     x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
                 }
             }
-            "block" => {
+            "audit-block" => {
                 verdict = Verdict {
                     action: Action::Block,
                     reasons: vec!["test.block".into()],
