@@ -25,6 +25,7 @@ pub mod models;
 pub mod nn;
 pub mod plugins;
 pub mod redact;
+pub mod serve;
 pub mod spin;
 pub mod store;
 
