@@ -91,6 +91,7 @@ impl Audit {
                     policy_version: self.policy.version.clone(),
                 }
             }
+            Err(failure @ AuditFailure::BadInput(..)) => return Err(failure.into()),
             Err(failure) => {
                 let (action, outcome) = match policy.on_error {
                     FailMode::Open => (Action::Allow, Outcome::FailedOpen),

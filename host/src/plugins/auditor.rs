@@ -10,7 +10,7 @@ use wasmtime::Store;
 
 use super::bindings::auditor::exports::glint::plugins::auditor::{AuditInput, AuditOutput};
 use super::bindings::auditor::AuditorHost;
-use super::bindings::glint::plugins::types::{Detection, Image, Verdict};
+use super::bindings::glint::plugins::types::{Detection, ErrorCode, Image, Verdict};
 use super::registry::{Plugin, PluginRegistry};
 use super::state::HostState;
 use crate::engine::EPOCH_TICK;
@@ -23,13 +23,16 @@ pub enum AuditFailure {
     TimedOut(Duration),
     /// It trapped, returned an error, or is not loaded.
     Failed(String),
+    /// The content itself is unusable (not a decodable image, over a size
+    /// limit): the request's fault, not the auditor's, so no fail mode applies.
+    BadInput(ErrorKind, String),
 }
 
 impl std::fmt::Display for AuditFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AuditFailure::TimedOut(d) => write!(f, "timed out after {} ms", d.as_millis()),
-            AuditFailure::Failed(m) => f.write_str(m),
+            AuditFailure::Failed(m) | AuditFailure::BadInput(_, m) => f.write_str(m),
         }
     }
 }
@@ -93,7 +96,11 @@ impl PluginRegistry {
         warm.store.set_epoch_deadline((deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
         let answer = call(&mut warm.store, &warm.instance).map_err(failed)?;
         park(&plugin, warm);
-        answer.map_err(|e| AuditFailure::Failed(format!("plugin {name}: {}", e.message)))
+        answer.map_err(|e| match e.code {
+            ErrorCode::InvalidImage | ErrorCode::InvalidPrompt => AuditFailure::BadInput(ErrorKind::InvalidInput, e.message),
+            ErrorCode::ImageTooLarge => AuditFailure::BadInput(ErrorKind::TooLarge, e.message),
+            _ => AuditFailure::Failed(format!("plugin {name}: {}", e.message)),
+        })
     }
 }
 
@@ -116,6 +123,9 @@ fn park(plugin: &Plugin, warm: WarmAuditor) {
 /// For callers that want a [`GlintError`].
 impl From<AuditFailure> for GlintError {
     fn from(f: AuditFailure) -> GlintError {
-        GlintError::new(ErrorKind::Plugin, format!("audit {f}"))
+        match f {
+            AuditFailure::BadInput(kind, message) => GlintError::new(kind, message),
+            f => GlintError::new(ErrorKind::Plugin, format!("audit {f}")),
+        }
     }
 }
