@@ -168,12 +168,13 @@ impl Glint {
         let version = input.model.clone().unwrap_or_else(|| self.config.default_model.clone());
         let entry = self.models.entry(&version)?;
         let plugin = self.plugins.get(&self.config.detect_plugin)?;
+        // The key hashes the image once; the input audit's memo reuses that digest.
+        let key = CacheKey::new(&plugin.info.sha256, &version, &input.image, &input.prompt, input.threshold);
         let env = AuditEnv { plugins: &self.plugins, models: &self.models, metrics: &self.metrics };
         if let Some(audit) = &self.audit {
             audit.check(&env, "input", Content::Prompt(&input.prompt), trail)?;
-            audit.check(&env, "input", Content::Image(&input.image), trail)?;
+            audit.check(&env, "input", Content::Image(&input.image, Some(key.image_digest())), trail)?;
         }
-        let key = CacheKey::new(&plugin.info.sha256, &version, &input.image, &input.prompt, input.threshold);
         let (image_sha256, cache_key) = (key.image_sha256(), key.digest());
         let key = self.cache.enabled().then_some(key);
         if let Some((response, model)) = key.as_ref().and_then(|k| self.cache.get(k)) {
@@ -226,7 +227,7 @@ impl Glint {
         audit.check(env, "output", Content::Detections(&response.detections), trail)?;
         if audit.policy.image.output {
             let annotated = self.annotated_png(image, response)?;
-            audit.check(env, "output", Content::Image(&annotated), trail)?;
+            audit.check(env, "output", Content::Image(&annotated, None), trail)?;
         }
         Ok(())
     }

@@ -32,6 +32,11 @@ impl CacheKey {
         }
     }
 
+    /// The image's sha256.
+    pub fn image_digest(&self) -> [u8; 32] {
+        self.image_sha256
+    }
+
     /// The image's sha256, hex.
     pub fn image_sha256(&self) -> String {
         hex::encode(self.image_sha256)

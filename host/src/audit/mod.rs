@@ -31,8 +31,9 @@ pub enum Content<'a> {
     Prompt(&'a str),
     /// The detections' phrases and labels.
     Detections(&'a [Detection]),
-    /// An encoded image: the upload, or the annotated result.
-    Image(&'a [u8]),
+    /// An encoded image (the upload, or the annotated result) and its
+    /// sha256 when the caller has computed it already.
+    Image(&'a [u8], Option<[u8; 32]>),
 }
 
 /// The audit policy in force and the decisions it remembers.
@@ -58,7 +59,7 @@ impl Audit {
         trail: &mut Vec<Decision>,
     ) -> Result<(), GlintError> {
         let (kind, policy) = match content {
-            Content::Image(_) => ("image", &self.policy.image),
+            Content::Image(..) => ("image", &self.policy.image),
             _ => ("text", &self.policy.text),
         };
         let enabled = if stage == "input" { policy.input } else { policy.output };
@@ -67,8 +68,12 @@ impl Audit {
         }
         let check = format!("{stage}.{kind}");
         let started = Instant::now();
-        let key = self.memo_key(env, &check, &content);
-        let remembered = self.memo.as_ref().and_then(|m| m.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned());
+        let key = self.memo.as_ref().map(|_| self.memo_key(env, &check, &content));
+        let remembered = self
+            .memo
+            .as_ref()
+            .zip(key.as_ref())
+            .and_then(|(m, k)| m.lock().unwrap_or_else(|p| p.into_inner()).get(k).cloned());
         let (verdict, outcome) = match remembered {
             Some(v) => (Ok(v), Outcome::Remembered),
             None => (self.call(env, stage, content, policy), Outcome::Checked),
@@ -76,7 +81,7 @@ impl Audit {
         let decision = match verdict {
             Ok(v) => {
                 if outcome == Outcome::Checked
-                    && let Some(m) = &self.memo
+                    && let (Some(m), Some(key)) = (&self.memo, key)
                 {
                     m.lock().unwrap_or_else(|p| p.into_inner()).put(key, v.clone());
                 }
@@ -131,7 +136,7 @@ impl Audit {
         match content {
             Content::Prompt(p) => env.plugins.audit_input(plugin, p, None, deadline),
             Content::Detections(d) => env.plugins.audit_output(plugin, d, None, deadline),
-            Content::Image(bytes) => {
+            Content::Image(bytes, _) => {
                 for entry in env.models.entries().filter(|e| e.manifest.model.family == AUDIT_FAMILY && e.is_installed()) {
                     env.models.ensure_loaded(&entry.name).map_err(|e| AuditFailure::Failed(e.message))?;
                 }
@@ -155,7 +160,7 @@ impl Audit {
         }
         match content {
             Content::Prompt(p) => h.update(p.as_bytes()),
-            Content::Image(b) => h.update(b),
+            Content::Image(b, digest) => h.update(digest.unwrap_or_else(|| Sha256::digest(b).into())),
             Content::Detections(ds) => {
                 for d in ds.iter() {
                     for t in [&d.phrase, &d.label] {

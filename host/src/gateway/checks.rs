@@ -4,9 +4,10 @@
 //! image check. Decisions go to the same audit log and metrics as `glint up`.
 
 use bytes::Bytes;
+use serde_json::Value;
 
 use super::Gateway;
-use super::gradio::Collected;
+use super::gradio::{Collected, collect};
 use crate::audit::{AuditEnv, Content, Decision};
 use crate::store::AuditContext;
 
@@ -14,8 +15,9 @@ use crate::store::AuditContext;
 #[derive(Default)]
 pub struct Gathered {
     pub texts: Vec<String>,
-    /// (where it came from, bytes).
-    pub images: Vec<(String, Bytes)>,
+    pub images: Vec<Bytes>,
+    /// The upstream files among `images`, by path.
+    pub files: Vec<String>,
 }
 
 /// Whether `bytes` are an image of a format the image crate knows.
@@ -28,10 +30,8 @@ impl Gateway {
     /// unless the gateway audited them already. `Err` is a message for the
     /// client (a file it cannot audit).
     pub(super) async fn gather(&self, collected: Collected, prefix: &str) -> Result<Gathered, String> {
-        let mut g = Gathered { texts: collected.texts, images: Vec::new() };
-        for (i, bytes) in collected.inline_images.into_iter().enumerate() {
-            g.images.push((format!("inline image {}", i + 1), Bytes::from(bytes)));
-        }
+        let images = collected.inline_images.into_iter().map(Bytes::from).collect();
+        let mut g = Gathered { texts: collected.texts, images, files: Vec::new() };
         for file in collected.files {
             let Some(path) = file.path.or(file.url.clone()) else { continue };
             if self.files.was_audited(&path) {
@@ -44,7 +44,10 @@ impl Gateway {
             }
             let target = format!("{prefix}/file={}", url_path(&path));
             match self.upstream.fetch(&target, self.options.max_file_bytes).await {
-                Ok((200, bytes)) if is_image(&bytes) => g.images.push((path, bytes)),
+                Ok((200, bytes)) if is_image(&bytes) => {
+                    g.images.push(bytes);
+                    g.files.push(path);
+                }
                 Ok((200, _)) => {}
                 Ok((status, _)) => {
                     return Err(format!("the file {path} could not be read from the Gradio app for auditing (HTTP {status})"));
@@ -53,6 +56,23 @@ impl Gateway {
             }
         }
         Ok(g)
+    }
+
+    /// Audits a `data` value (a call's inputs or outputs) at `stage`: the
+    /// block message if it is stopped. Files it fetched are remembered as
+    /// audited, or withheld when the value is blocked.
+    pub(super) async fn audit_data(&self, stage: &'static str, data: &Value, prefix: &str, cx: &AuditContext) -> Option<String> {
+        let gathered = match self.gather(collect(data), prefix).await {
+            Err(message) => return Some(message),
+            Ok(g) if g.texts.is_empty() && g.images.is_empty() => return None,
+            Ok(g) => g,
+        };
+        let files = gathered.files.clone();
+        let blocked = self.audit(stage, gathered, cx.clone()).await;
+        for path in &files {
+            if blocked.is_some() { self.files.withhold(path) } else { self.files.mark_audited(path) }
+        }
+        blocked
     }
 
     /// Runs the checks of `stage` on `content` and logs them; the block
@@ -65,11 +85,11 @@ impl Gateway {
             let env = AuditEnv { plugins: &glint.plugins, models: &glint.models, metrics: &glint.metrics };
             let text = content.texts.join("\n");
             let mut result = if text.is_empty() { Ok(()) } else { audit.check(&env, stage, Content::Prompt(&text), &mut trail) };
-            for (_, bytes) in &content.images {
+            for bytes in &content.images {
                 if result.is_err() {
                     break;
                 }
-                result = audit.check(&env, stage, Content::Image(bytes), &mut trail);
+                result = audit.check(&env, stage, Content::Image(bytes, None), &mut trail);
             }
             (trail, result.err().map(|e| e.message))
         })

@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use body::{Response, detail, full, json};
 use checks::{Gathered, is_image};
-use gradio::{Api, blocked_event_id, collect, queue_error};
+use gradio::{Api, blocked_event_id, queue_error};
 use ledger::{FileLedger, Owed};
 use streams::{Flavor, error_event};
 use upstream::Upstream;
@@ -201,15 +201,6 @@ impl Gateway {
         Ok((bytes, value))
     }
 
-    /// Audits the inputs of a call; `Some(message)` if blocked.
-    async fn audit_inputs(&self, data: &Value, prefix: &str, cx: &AuditContext) -> Option<String> {
-        match self.gather(collect(data), prefix).await {
-            Err(m) => Some(m),
-            Ok(Gathered { texts, images }) if texts.is_empty() && images.is_empty() => None,
-            Ok(g) => self.audit("input", g, cx.clone()).await,
-        }
-    }
-
     /// `…/call/<api>` and `…/queue/join`: audited, then forwarded; a block is
     /// answered with an event id whose stream carries the error.
     async fn start_call(&self, api: Api, req: hyper::Request<Incoming>, prefix: &str, mut cx: AuditContext) -> Response {
@@ -221,7 +212,7 @@ impl Gateway {
         if let Some(session) = value["session_hash"].as_str() {
             cx.session_id = session.to_string();
         }
-        if let Some(message) = self.audit_inputs(&value["data"], prefix, &cx).await {
+        if let Some(message) = self.audit_data("input", &value["data"], prefix, &cx).await {
             let event_id = blocked_event_id();
             match api {
                 Api::QueueJoin => {
@@ -244,7 +235,7 @@ impl Gateway {
             Ok(v) => v,
             Err(r) => return r,
         };
-        if let Some(message) = self.audit_inputs(&value["data"], prefix, &cx).await {
+        if let Some(message) = self.audit_data("input", &value["data"], prefix, &cx).await {
             return json(400, &serde_json::json!({ "error": message }));
         }
         let response = match self.upstream.send(parts, full(bytes)).await {
@@ -261,12 +252,7 @@ impl Gateway {
         if parts.status.is_success()
             && let Ok(out) = serde_json::from_slice::<Value>(&answer)
         {
-            let blocked = match self.gather(collect(&out["data"]), prefix).await {
-                Err(m) => Some(m),
-                Ok(g) if g.texts.is_empty() && g.images.is_empty() => None,
-                Ok(g) => self.audit("output", g, cx).await,
-            };
-            if let Some(message) = blocked {
+            if let Some(message) = self.audit_data("output", &out["data"], prefix, &cx).await {
                 return json(400, &serde_json::json!({ "error": message }));
             }
         } else if parts.status.is_success() {
@@ -287,16 +273,16 @@ impl Gateway {
         let Some(boundary) = multipart::boundary(content_type) else {
             return detail(400, "an upload must be multipart/form-data with a boundary");
         };
-        let images: Vec<(String, Bytes)> = match multipart::parse(&bytes, &boundary) {
+        let images: Vec<Bytes> = match multipart::parse(&bytes, &boundary) {
             Ok(parts) => parts
                 .iter()
                 .filter(|p| p.filename.is_some() && is_image(p.body))
-                .map(|p| (p.filename.clone().unwrap_or_default(), bytes.slice_ref(p.body)))
+                .map(|p| bytes.slice_ref(p.body))
                 .collect(),
             Err(m) => return detail(400, &format!("the upload is not valid multipart/form-data: {m}")),
         };
         if !images.is_empty()
-            && let Some(message) = self.audit("input", Gathered { texts: Vec::new(), images }, cx).await
+            && let Some(message) = self.audit("input", Gathered { texts: Vec::new(), images, files: Vec::new() }, cx).await
         {
             return detail(400, &message);
         }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::Gateway;
-use super::gradio::{collect, queue_error};
+use super::gradio::queue_error;
 use super::sse::{self, Event, SseParser};
 use crate::store::AuditContext;
 
@@ -127,18 +127,7 @@ impl Gateway {
                 (msg["output"]["data"].clone(), msg["event_id"].as_str().unwrap_or("").to_string())
             }
         };
-        let blocked = match self.gather(collect(&outputs), prefix).await {
-            Err(m) => Some(m),
-            Ok(g) if g.texts.is_empty() && g.images.is_empty() => None,
-            Ok(g) => {
-                let paths: Vec<String> = g.images.iter().map(|(p, _)| p.clone()).collect();
-                let blocked = self.audit("output", g, cx.clone()).await;
-                for p in &paths {
-                    if blocked.is_some() { self.files.withhold(p) } else { self.files.mark_audited(p) }
-                }
-                blocked
-            }
-        };
+        let blocked = self.audit_data("output", &outputs, prefix, cx).await;
         match blocked {
             None => Step::Forward(event.raw),
             Some(message) => {
