@@ -7,12 +7,11 @@ use crate::store::{AuditFilter, AuditRow, Store};
 
 /// The status, content type and body answering `query`.
 pub async fn answer(store: &Store, query: Option<&str>) -> (u16, &'static str, String) {
-    let filter = match parse(query.unwrap_or("")) {
-        Ok(f) => f,
+    let (filter, csv) = match parse(query.unwrap_or("")) {
+        Ok(parsed) => parsed,
         Err(message) => return (400, "application/json", error(&message)),
     };
-    let csv = query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "format" && v == "csv"));
-    match store.audit_log(&filter.0).await {
+    match store.audit_log(&filter).await {
         Ok(rows) if csv => (200, "text/csv; charset=utf-8", to_csv(&rows)),
         Ok(rows) => (200, "application/json", serde_json::json!({ "rows": rows }).to_string()),
         Err(e) => {
@@ -26,10 +25,10 @@ fn error(message: &str) -> String {
     serde_json::json!({ "error": { "message": message } }).to_string()
 }
 
-struct Parsed(AuditFilter);
-
-fn parse(query: &str) -> Result<Parsed, String> {
+/// The filter of `query`, and whether it asks for CSV.
+fn parse(query: &str) -> Result<(AuditFilter, bool), String> {
     let mut f = AuditFilter { limit: 500, ..AuditFilter::default() };
+    let mut csv = false;
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         let value = value.into_owned();
         let number = |v: &str| v.parse::<i64>().map_err(|_| format!("{key} must be a whole number, not {v:?}"));
@@ -48,7 +47,7 @@ fn parse(query: &str) -> Result<Parsed, String> {
             "since" => f.since_ms = Some(number(&value)?),
             "until" => f.until_ms = Some(number(&value)?),
             "limit" => f.limit = number(&value)?.clamp(1, 10_000),
-            "format" if value == "json" || value == "csv" => {}
+            "format" if value == "json" || value == "csv" => csv = value == "csv",
             "format" => return Err(format!("format must be json or csv, not {value:?}")),
             other => {
                 let known: Vec<&str> = AUDIT_QUERY.iter().map(|(n, _)| *n).collect();
@@ -56,7 +55,7 @@ fn parse(query: &str) -> Result<Parsed, String> {
             }
         }
     }
-    Ok(Parsed(f))
+    Ok((f, csv))
 }
 
 /// CSV with a header row; cells that a spreadsheet would run as a formula
