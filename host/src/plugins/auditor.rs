@@ -11,7 +11,7 @@ use wasmtime::Store;
 use super::bindings::auditor::exports::glint::plugins::auditor::{AuditInput, AuditOutput};
 use super::bindings::auditor::AuditorHost;
 use super::bindings::glint::plugins::types::{Detection, ErrorCode, Image, Verdict};
-use super::registry::{Plugin, PluginRegistry};
+use super::registry::PluginRegistry;
 use super::state::HostState;
 use crate::engine::EPOCH_TICK;
 use crate::error::{ErrorKind, GlintError};
@@ -80,8 +80,7 @@ impl PluginRegistry {
             Some(t) => AuditFailure::Failed(format!("plugin {name} crashed ({t})")),
             None => AuditFailure::Failed(format!("plugin {name} failed: {e:#}")),
         };
-        let idle = plugin.idle_auditors.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut warm = match idle {
+        let mut warm = match plugin.idle_auditors.take() {
             Some(w) => w,
             None => {
                 let state = HostState::new(self.models.clone(), self.engine.options.max_memory_bytes);
@@ -95,7 +94,7 @@ impl PluginRegistry {
         warm.store.data_mut().refresh_graphs();
         warm.store.set_epoch_deadline((deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
         let answer = call(&mut warm.store, &warm.instance).map_err(failed)?;
-        park(&plugin, warm);
+        plugin.idle_auditors.park(warm);
         answer.map_err(|e| match e.code {
             ErrorCode::InvalidImage | ErrorCode::InvalidPrompt => AuditFailure::BadInput(ErrorKind::InvalidInput, e.message),
             ErrorCode::ImageTooLarge => AuditFailure::BadInput(ErrorKind::TooLarge, e.message),
@@ -104,21 +103,12 @@ impl PluginRegistry {
     }
 }
 
-/// Idle auditor instances kept per plugin.
-const MAX_IDLE: usize = 4;
-
 /// An auditor instance between calls.
 pub(super) struct WarmAuditor {
     store: Store<HostState>,
     instance: AuditorHost,
 }
 
-fn park(plugin: &Plugin, warm: WarmAuditor) {
-    let mut idle = plugin.idle_auditors.lock().unwrap_or_else(|p| p.into_inner());
-    if idle.len() < MAX_IDLE {
-        idle.push(warm);
-    }
-}
 
 /// For callers that want a [`GlintError`].
 impl From<AuditFailure> for GlintError {

@@ -2,7 +2,6 @@
 //! otherwise; a deadline and memory cap on every call; a trapped instance is
 //! thrown away, never reused.
 
-use std::sync::Arc;
 
 use wasmtime::Store;
 
@@ -12,10 +11,6 @@ use super::registry::{Plugin, PluginRegistry};
 use super::state::HostState;
 use crate::error::{ErrorKind, GlintError};
 use crate::nn;
-
-/// Idle instances kept per plugin. They keep the plugin's caches (tokenizer,
-/// label embeddings) between calls; no request data is kept by glint's plugins.
-const MAX_IDLE: usize = 4;
 
 pub(super) struct Warm {
     store: Store<HostState>,
@@ -29,8 +24,7 @@ impl PluginRegistry {
         let pre = plugin.detector.as_ref().ok_or_else(|| {
             GlintError::new(ErrorKind::UnknownPlugin, format!("plugin {name} is a {:?}, not a detector", plugin.info.world))
         })?;
-        let idle = plugin.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut warm = match idle {
+        let mut warm = match plugin.idle.take() {
             Some(w) => w,
             None => {
                 let state = HostState::new(self.models.clone(), self.engine.options.max_memory_bytes);
@@ -46,18 +40,11 @@ impl PluginRegistry {
         nn::clear_last_error();
         match warm.instance.glint_plugins_detector().call_detect(&mut warm.store, req) {
             Ok(result) => {
-                park(&plugin, warm);
+                plugin.idle.park(warm);
                 result.map_err(|e| plugin_error(name, e))
             }
             Err(trap) => Err(trap_error(&plugin, self, trap)),
         }
-    }
-}
-
-fn park(plugin: &Arc<Plugin>, warm: Warm) {
-    let mut idle = plugin.idle.lock().unwrap_or_else(|p| p.into_inner());
-    if idle.len() < MAX_IDLE {
-        idle.push(warm);
     }
 }
 

@@ -5,6 +5,7 @@
 mod auditor;
 pub(crate) mod bindings;
 mod detector;
+mod pool;
 mod registry;
 mod state;
 

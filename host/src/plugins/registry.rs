@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
@@ -16,6 +16,7 @@ use wasmtime::component::{HasSelf, Linker};
 use super::bindings::auditor::AuditorHostPre;
 use super::bindings::{DetectorHost, DetectorHostPre};
 use super::detector::Warm;
+use super::pool::Idle;
 use super::state::HostState;
 use super::{WIT_PACKAGE, WIT_VERSION};
 use crate::engine::{CacheOutcome, PluginEngine};
@@ -63,8 +64,8 @@ pub struct Plugin {
     pub info: PluginInfo,
     pub(super) detector: Option<DetectorHostPre<HostState>>,
     pub(super) auditor: Option<AuditorHostPre<HostState>>,
-    pub(super) idle: Mutex<Vec<Warm>>,
-    pub(super) idle_auditors: Mutex<Vec<super::auditor::WarmAuditor>>,
+    pub(super) idle: Idle<Warm>,
+    pub(super) idle_auditors: Idle<super::auditor::WarmAuditor>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -153,7 +154,7 @@ impl PluginRegistry {
             compile_ms,
             compiled_cache: cache,
         };
-        Ok(Plugin { info, detector, auditor, idle: Mutex::new(Vec::new()), idle_auditors: Mutex::new(Vec::new()) })
+        Ok(Plugin { info, detector, auditor, idle: Idle::new(), idle_auditors: Idle::new() })
     }
 
     /// The plugin called `name`, as registered now.
