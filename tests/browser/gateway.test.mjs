@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { createServer } from "node:net";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const out = join(root, "tests", "browser", "out");
@@ -49,11 +49,7 @@ before(async () => {
     { GRADIO_SERVER_PORT: String(await freePort()), GLINT_GATEWAY_CALLS: calls });
   gateway = await start(glint, ["gateway", "--upstream", app, "--listen", "127.0.0.1:0",
     "--database", join(scratch, "audit.db")], "gateway on http://");
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
