@@ -46,8 +46,8 @@ pub struct Owed {
     queue: Mutex<HashMap<String, Vec<serde_json::Value>>>,
 }
 
-/// At most this many owed answers are kept (oldest dropped first is not
-/// needed: clients fetch them within seconds; past the cap new ones win).
+/// At most this many owed answers are kept. Clients fetch theirs within
+/// seconds, so at the cap the table is simply emptied before the new one.
 const MAX_OWED: usize = 10_000;
 
 impl Owed {
