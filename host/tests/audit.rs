@@ -39,7 +39,7 @@ fn blocks_are_explained_logged_and_counted() {
     assert_eq!(mine["check"], "input.text");
     assert_eq!(mine["route"], "POST /api/detect");
     assert_eq!(mine["outcome"], "checked");
-    assert_eq!(mine["policy_version"], "2026-11-22.1");
+    assert_eq!(mine["policy_version"], "2026-11-22.2");
     assert!(mine["reasons"][0].as_str().unwrap().starts_with("text.profanity"), "{mine}");
     assert!(mine["scores"]["text.profanity"].as_f64().unwrap() >= 0.6, "{mine}");
     assert!(!mine["session_id"].as_str().unwrap().is_empty());

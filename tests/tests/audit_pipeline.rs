@@ -103,6 +103,24 @@ fn personal_data_is_reviewed_not_blocked() {
 }
 
 #[test]
+fn the_profanity_model_reviews_and_its_threshold_comes_from_the_policy() {
+    // Shipped policy: alt-profanity-check's 0.999 on "a cat . you idiot" (no list word) is a review; the detector runs.
+    let g = glint_with(&["detect", "audit"], "detect", shipped_policy());
+    let (result, trail) = run(&g, &sample("chelsea.png"), "a cat . you idiot");
+    result.expect("review lets the request through");
+    let d = find(&trail, "input.text");
+    assert_eq!((d.action, d.reasons.as_slice()), (Action::Review, ["text.profanity_model".to_string()].as_slice()));
+    assert_eq!(detector_calls(&g), 1);
+    // A policy that blocks on the model alone stops the same prompt before detect.
+    let strict = policy("version = \"model-blocks\"\n[text]\nblock = { \"text.profanity_model\" = 0.9 }");
+    let g = glint_with(&["detect", "audit"], "detect", strict);
+    let e = run(&g, &sample("chelsea.png"), "a cat . you idiot").0.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Blocked, "{e}");
+    assert!(e.message.contains("text.profanity_model"), "{e}");
+    assert_eq!(detector_calls(&g), 0);
+}
+
+#[test]
 fn image_thresholds_come_from_the_policy() {
     // A policy that blocks any image: the upload is stopped before detect.
     let strict = policy("version = \"strict\"\n[image]\nblock = { \"image.nsfw\" = 0.0 }");

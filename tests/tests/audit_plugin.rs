@@ -18,6 +18,11 @@ fn score(v: &Verdict, name: &str) -> f32 {
     v.scores.iter().find(|(n, _)| n == name).map_or(f32::NAN, |(_, s)| *s)
 }
 
+/// A detection of the whole image.
+fn det(phrase: &str, label: &str) -> Detection {
+    Detection { phrase: phrase.into(), label: label.into(), score: 0.9, box_: Bbox { x0: 0.0, y0: 0.0, x1: 1.0, y1: 1.0 } }
+}
+
 #[test]
 fn the_audit_plugin_is_an_auditor() {
     let p = glint(Openvino).plugins.get("audit").expect("plugins/audit.wasm is loaded");
@@ -33,7 +38,30 @@ fn ordinary_prompts_are_allowed() {
         assert!(matches!(v.action, Action::Allow), "{prompt}: {v:?}");
         assert!(v.reasons.is_empty(), "{prompt}: {v:?}");
         assert_eq!(score(&v, "text.profanity"), 0.0);
+        assert!(score(&v, "text.profanity_model") < 0.1, "{prompt}: {v:?}");
     }
+}
+
+#[test]
+fn the_profanity_model_sends_offensive_english_to_review() {
+    // No list word in these: only alt-profanity-check's probability flags them.
+    // scikit-learn gives 0.982, 1.000, 0.998, 0.988.
+    for prompt in ["shut up", "you are an idiot", "shut up and die", "get lost loser"] {
+        let v = input(prompt);
+        assert_eq!(score(&v, "text.profanity"), 0.0, "{prompt}: a list matched: {v:?}");
+        assert!(score(&v, "text.profanity_model") >= 0.9, "{prompt}: {v:?}");
+        assert!(matches!(v.action, Action::Review), "{prompt}: {v:?}");
+        assert_eq!(v.reasons, ["text.profanity_model"], "{prompt}");
+    }
+    // A list word and the model together: the list's block stands, both reasons are given.
+    let v = input("you are a fucking idiot");
+    assert!(matches!(v.action, Action::Block), "{v:?}");
+    assert!(v.reasons.iter().any(|r| r == "text.profanity_model"), "{v:?}");
+    // Outputs: the highest probability of any phrase or label.
+    let dets = [det("a person", "person"), det("you idiot", "person")];
+    let v = glint(Openvino).plugins.audit_output("audit", &dets, None, DEADLINE).unwrap();
+    assert!(matches!(v.action, Action::Review), "{v:?}");
+    assert!(score(&v, "text.profanity_model") >= 0.9, "{v:?}");
 }
 
 #[test]
@@ -56,12 +84,6 @@ fn personal_data_goes_to_review() {
 
 #[test]
 fn outputs_are_checked_by_phrase_and_label() {
-    let det = |phrase: &str, label: &str| Detection {
-        phrase: phrase.into(),
-        label: label.into(),
-        score: 0.9,
-        box_: Bbox { x0: 0.0, y0: 0.0, x1: 1.0, y1: 1.0 },
-    };
     let g = glint(Openvino);
     let clean = g.plugins.audit_output("audit", &[det("a kitty", "cat")], None, DEADLINE).unwrap();
     assert!(matches!(clean.action, Action::Allow), "{clean:?}");

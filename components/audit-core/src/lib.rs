@@ -6,11 +6,14 @@
 //! - [`words`]: word lists with severities matched by Aho-Corasick,
 //!   whole-word for Latin script (no "Scunthorpe" false positive);
 //! - [`lists`]: the shipped lists (audit-v1's assets) merged into one matcher;
+//! - [`linear_text`]: alt-profanity-check's tf-idf linear model, an English
+//!   probability computed as scikit-learn does;
 //! - [`pii`]: e-mail addresses, phone numbers (Chinese mobiles included) and
 //!   Chinese resident ID-card numbers (checksum verified);
 //! - [`nsfw`]: the image check's tensors for open_nsfw (run through any
 //!   `Inference`, wasi:nn in the component).
 
+pub mod linear_text;
 pub mod lists;
 pub mod nsfw;
 pub mod normalize;

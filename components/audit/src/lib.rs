@@ -1,17 +1,20 @@
 //! The `audit` plugin (world `glint:plugins/audit-plugin`): checks the text
 //! going into the model (the prompt) and coming out of it (the phrases and
-//! labels of the detections) with `glint-audit-core`'s word lists and
-//! personal-data rules, and images (the upload, the annotated result) with
-//! open_nsfw through wasi:nn — all from model version `audit-v1`.
+//! labels of the detections) with `glint-audit-core`'s word lists,
+//! alt-profanity-check's linear model and personal-data rules, and images
+//! (the upload, the annotated result) with open_nsfw through wasi:nn — all
+//! from model version `audit-v1`.
 //!
 //! A verdict carries reason codes, scores and a suggested action; the host
 //! applies its policy (spin.toml `[tool.glint.audit]`) to the scores.
-//! Suggested here: profanity of medium or high severity blocks, low severity
-//! and personal data go to review; P(nsfw) ≥ 0.8 blocks, ≥ 0.2 reviews.
+//! Suggested here: profanity of medium or high severity blocks, low severity,
+//! a model probability of 0.9 or more and personal data go to review;
+//! P(nsfw) ≥ 0.8 blocks, ≥ 0.2 reviews.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use glint_audit_core::linear_text::LinearTextModel;
 use glint_audit_core::lists::{self, ListFiles};
 use glint_audit_core::words::WordMatcher;
 use glint_audit_core::{Finding, Severity, nsfw, pii};
@@ -33,30 +36,46 @@ use exports::glint::plugins::auditor::{AuditInput, AuditOutput, Guest};
 use glint::plugins::models;
 use glint::plugins::types::{Action, Error, ErrorCode, Image, Verdict};
 
-/// The model version whose assets hold the word lists and the image graph.
+/// The model version whose assets hold the word lists, the text model and the image graph.
 const VERSION: &str = "audit-v1";
 /// Images are decoded only up to this size (the host enforces its own limit first).
 const MAX_PIXELS: u64 = 50_000_000;
 const NSFW_REVIEW: f32 = 0.2;
 const NSFW_BLOCK: f32 = 0.8;
+/// alt-profanity-check's probability from which review is suggested. The
+/// model alone never suggests a block: it scores single words such as "kill"
+/// (0.95) or "stupid" high, which are fair words in a detection prompt.
+const MODEL_REVIEW: f32 = 0.9;
+
+/// The text checks' data, built from audit-v1's assets on first use.
+struct TextRules {
+    words: WordMatcher,
+    model: LinearTextModel,
+}
 
 thread_local! {
-    /// The compiled lists, kept while the host reuses this instance.
-    static WORDS: RefCell<Option<Rc<WordMatcher>>> = const { RefCell::new(None) };
+    /// Kept while the host reuses this instance.
+    static TEXT: RefCell<Option<Rc<TextRules>>> = const { RefCell::new(None) };
     static NN: RefCell<WasiNn> = RefCell::new(WasiNn::default());
 }
 
-fn words() -> Result<Rc<WordMatcher>, Error> {
-    if let Some(w) = WORDS.with(|w| w.borrow().clone()) {
-        return Ok(w);
+fn unsupported(message: String) -> Error {
+    Error { code: ErrorCode::UnsupportedModel, message }
+}
+
+fn text_rules() -> Result<Rc<TextRules>, Error> {
+    if let Some(t) = TEXT.with(|t| t.borrow().clone()) {
+        return Ok(t);
     }
     let asset = |key: &str| models::asset(VERSION, key);
     let (en, zh, bwc, bp) =
         (asset("naughty-words-en")?, asset("naughty-words-zh")?, asset("bad-words-chinese")?, asset("better-profanity")?);
     let files = ListFiles { naughty_en: &en, naughty_zh: &zh, bad_words_chinese: &bwc, better_profanity: &bp };
-    let matcher = Rc::new(lists::build(&files).map_err(|m| Error { code: ErrorCode::UnsupportedModel, message: m })?);
-    WORDS.with(|w| *w.borrow_mut() = Some(matcher.clone()));
-    Ok(matcher)
+    let words = lists::build(&files).map_err(unsupported)?;
+    let model = LinearTextModel::from_json(&asset("profanity-model")?).map_err(unsupported)?;
+    let rules = Rc::new(TextRules { words, model });
+    TEXT.with(|t| *t.borrow_mut() = Some(rules.clone()));
+    Ok(rules)
 }
 
 fn rank(a: &Action) -> u8 {
@@ -74,12 +93,14 @@ fn worst(a: Action, b: Action) -> Action {
 
 /// The verdict on some texts.
 fn check_texts(texts: &[&str]) -> Result<Verdict, Error> {
-    let words = words()?;
+    let rules = text_rules()?;
     let mut profanity: Vec<Finding> = Vec::new();
     let mut personal: Vec<Finding> = Vec::new();
+    let mut model_p: f32 = 0.0;
     for text in texts {
-        profanity.extend(words.find(text, "text.profanity"));
+        profanity.extend(rules.words.find(text, "text.profanity"));
         personal.extend(pii::find(text));
+        model_p = model_p.max(rules.model.probability(text));
     }
     let most = profanity.iter().map(|f| f.severity).max();
     let mut action = Action::Allow;
@@ -87,6 +108,10 @@ fn check_texts(texts: &[&str]) -> Result<Verdict, Error> {
     if let Some(severity) = most {
         reasons.push(format!("text.profanity.{}", format!("{severity:?}").to_lowercase()));
         action = if severity >= Severity::Medium { Action::Block } else { Action::Review };
+    }
+    if model_p >= MODEL_REVIEW {
+        reasons.push("text.profanity_model".to_string());
+        action = worst(action, Action::Review);
     }
     for code in personal.iter().map(|f| f.code) {
         let reason = format!("text.{code}");
@@ -103,6 +128,7 @@ fn check_texts(texts: &[&str]) -> Result<Verdict, Error> {
     };
     let scores = vec![
         ("text.profanity".to_string(), severity_score),
+        ("text.profanity_model".to_string(), model_p),
         ("text.pii".to_string(), if personal.is_empty() { 0.0 } else { 1.0 }),
     ];
     Ok(Verdict { action, reasons, scores })
