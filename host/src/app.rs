@@ -170,16 +170,17 @@ impl Glint {
         let plugin = self.plugins.get(&self.config.detect_plugin)?;
         // The key hashes the image once; the input audit's memo reuses that digest.
         let key = CacheKey::new(&plugin.info.sha256, &version, &input.image, &input.prompt, input.threshold);
+        let image_digest = key.image_digest();
         let env = AuditEnv { plugins: &self.plugins, models: &self.models, metrics: &self.metrics };
         if let Some(audit) = &self.audit {
             audit.check(&env, "input", Content::Prompt(&input.prompt), trail)?;
-            audit.check(&env, "input", Content::Image(&input.image, Some(key.image_digest())), trail)?;
+            audit.check(&env, "input", Content::Image(&input.image, Some(image_digest)), trail)?;
         }
         let (image_sha256, cache_key) = (key.image_sha256(), key.digest());
         let key = self.cache.enabled().then_some(key);
         if let Some((response, model)) = key.as_ref().and_then(|k| self.cache.get(k)) {
             self.metrics.cache.with_label_values(&["hit"]).inc();
-            self.audit_output(&env, &input.image, &response, trail)?;
+            self.audit_output(&env, &input.image, image_digest, &response, trail)?;
             let elapsed_ms = ms();
             return Ok(RunResult {
                 response, model, cached: true, threshold: input.threshold, elapsed_ms, image_sha256, cache_key, result_id: None,
@@ -207,7 +208,7 @@ impl Glint {
             self.metrics.cache.with_label_values(&["miss"]).inc();
             self.cache.put(k, (response.clone(), model.clone()));
         }
-        self.audit_output(&env, &input.image, &response, trail)?;
+        self.audit_output(&env, &input.image, image_digest, &response, trail)?;
         let elapsed_ms = ms();
         Ok(RunResult {
             response, model, cached: false, threshold: input.threshold, elapsed_ms, image_sha256, cache_key, result_id: None,
@@ -215,21 +216,20 @@ impl Glint {
     }
 
     /// The output audit: the detections' phrases and labels, then the
-    /// annotated image (drawn only when the policy checks it).
+    /// annotated image (drawn only when the policy checks it and the audit
+    /// memo does not know it yet).
     fn audit_output(
         &self,
         env: &AuditEnv<'_>,
         image: &[u8],
+        image_digest: [u8; 32],
         response: &DetectResponse,
         trail: &mut Vec<Decision>,
     ) -> Result<(), GlintError> {
         let Some(audit) = &self.audit else { return Ok(()) };
         audit.check(env, "output", Content::Detections(&response.detections), trail)?;
-        if audit.policy.image.output {
-            let annotated = self.annotated_png(image, response)?;
-            audit.check(env, "output", Content::Image(&annotated, None), trail)?;
-        }
-        Ok(())
+        let draw = || self.annotated_png(image, response);
+        audit.check(env, "output", Content::Drawn { image_digest, detections: &response.detections, draw: &draw }, trail)
     }
 
     /// The image with the detections drawn on it, as PNG.

@@ -9,7 +9,7 @@ mod policy;
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lru::LruCache;
 use sha2::{Digest, Sha256};
@@ -34,6 +34,10 @@ pub enum Content<'a> {
     /// An encoded image (the upload, or the annotated result) and its
     /// sha256 when the caller has computed it already.
     Image(&'a [u8], Option<[u8; 32]>),
+    /// The detections drawn on the upload (sha256 `image_digest`), drawn by
+    /// `draw` only when the memo does not already know this picture: a cache
+    /// hit's output check then costs no drawing and no PNG encoding.
+    Drawn { image_digest: [u8; 32], detections: &'a [Detection], draw: &'a dyn Fn() -> Result<Vec<u8>, GlintError> },
 }
 
 /// The audit policy in force and the decisions it remembers.
@@ -59,7 +63,7 @@ impl Audit {
         trail: &mut Vec<Decision>,
     ) -> Result<(), GlintError> {
         let (kind, policy) = match content {
-            Content::Image(..) => ("image", &self.policy.image),
+            Content::Image(..) | Content::Drawn { .. } => ("image", &self.policy.image),
             _ => ("text", &self.policy.text),
         };
         let enabled = if stage == "input" { policy.input } else { policy.output };
@@ -136,17 +140,30 @@ impl Audit {
         match content {
             Content::Prompt(p) => env.plugins.audit_input(plugin, p, None, deadline),
             Content::Detections(d) => env.plugins.audit_output(plugin, d, None, deadline),
-            Content::Image(bytes, _) => {
-                for entry in env.models.entries().filter(|e| e.manifest.model.family == AUDIT_FAMILY && e.is_installed()) {
-                    env.models.ensure_loaded(&entry.name).map_err(|e| AuditFailure::Failed(e.message))?;
-                }
-                let image = Some(Image { bytes: bytes.to_vec(), mime: String::new() });
-                if stage == "input" {
-                    env.plugins.audit_input(plugin, "", image, deadline)
-                } else {
-                    env.plugins.audit_output(plugin, &[], image, deadline)
-                }
+            Content::Image(bytes, _) => Self::call_image(env, plugin, stage, bytes.to_vec(), deadline),
+            Content::Drawn { draw, .. } => {
+                let bytes = draw().map_err(|e| AuditFailure::BadInput(e.kind, e.message))?;
+                Self::call_image(env, plugin, stage, bytes, deadline)
             }
+        }
+    }
+
+    /// An image check, with the audit family's graphs loaded first.
+    fn call_image(
+        env: &AuditEnv<'_>,
+        plugin: &str,
+        stage: &str,
+        bytes: Vec<u8>,
+        deadline: Duration,
+    ) -> Result<Verdict, AuditFailure> {
+        for entry in env.models.entries().filter(|e| e.manifest.model.family == AUDIT_FAMILY && e.is_installed()) {
+            env.models.ensure_loaded(&entry.name).map_err(|e| AuditFailure::Failed(e.message))?;
+        }
+        let image = Some(Image { bytes, mime: String::new() });
+        if stage == "input" {
+            env.plugins.audit_input(plugin, "", image, deadline)
+        } else {
+            env.plugins.audit_output(plugin, &[], image, deadline)
         }
     }
 
@@ -161,16 +178,30 @@ impl Audit {
         match content {
             Content::Prompt(p) => h.update(p.as_bytes()),
             Content::Image(b, digest) => h.update(digest.unwrap_or_else(|| Sha256::digest(b).into())),
-            Content::Detections(ds) => {
-                for d in ds.iter() {
-                    for t in [&d.phrase, &d.label] {
-                        h.update((t.len() as u64).to_le_bytes());
-                        h.update(t.as_bytes());
+            Content::Detections(ds) => hash_texts(&mut h, ds),
+            Content::Drawn { image_digest, detections, .. } => {
+                h.update(b"drawn");
+                h.update(image_digest);
+                hash_texts(&mut h, detections);
+                for d in detections.iter() {
+                    let b = &d.box_;
+                    for v in [d.score, b.x0, b.y0, b.x1, b.y1] {
+                        h.update(v.to_bits().to_le_bytes());
                     }
                 }
             }
         }
         h.finalize().into()
+    }
+}
+
+/// The detections' phrases and labels, length-prefixed.
+fn hash_texts(h: &mut Sha256, detections: &[Detection]) {
+    for d in detections {
+        for t in [&d.phrase, &d.label] {
+            h.update((t.len() as u64).to_le_bytes());
+            h.update(t.as_bytes());
+        }
     }
 }
 
