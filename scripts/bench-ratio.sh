@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs the detect bench and prints component / native per backend, from
-# criterion's estimates (mean and median of the same run).
+# Runs the detect and audit benches and prints component / native per group
+# (detect per backend, decode-only, audit-text, audit-image), from criterion's
+# estimates (mean and median of the same run).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-[ "${1:-}" = "--no-run" ] || cargo +stable bench --locked -p glint-benches --bench detect
+[ "${1:-}" = "--no-run" ] || cargo +stable bench --locked -p glint-benches --bench detect --bench audit
 python3 - "$ROOT/target/criterion" <<'PY'
 import json, sys, pathlib
 root = pathlib.Path(sys.argv[1])
@@ -14,5 +15,5 @@ print(f"{'group':<16} {'component ms':>13} {'native ms':>10} {'ratio (median)':>
 for group in sorted(p.name for p in root.iterdir() if (p / "component").is_dir()):
     c, n = est(group, "component", "median"), est(group, "native", "median")
     cm, nm = est(group, "component", "mean"), est(group, "native", "mean")
-    print(f"{group:<16} {c:>13.2f} {n:>10.2f} {c / n:>15.3f} {cm / nm:>13.3f}")
+    print(f"{group:<16} {c:>13.4f} {n:>10.4f} {c / n:>15.3f} {cm / nm:>13.3f}")
 PY
