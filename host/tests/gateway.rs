@@ -53,6 +53,28 @@ fn gradio_app(calls: &Path) -> (Proc, String) {
     spawn_until(cmd, "ready http://")
 }
 
+/// A three-frame animated GIF (written by Pillow from the Gradio venv).
+fn animated_gif() -> PathBuf {
+    let path = temp_dir("gif").join("animated.gif");
+    let script = "import sys\nfrom PIL import Image\n\
+        frames = [Image.new('RGB', (48, 32), c) for c in [(200, 120, 40), (40, 120, 200), (90, 200, 90)]]\n\
+        frames[0].save(sys.argv[1], 'GIF', save_all=True, append_images=frames[1:], duration=100, loop=0)\n";
+    let status = Command::new(python()).args(["-c", script]).arg(&path).status().unwrap();
+    assert!(status.success(), "Pillow could not write {}", path.display());
+    path
+}
+
+/// curl's multipart upload of `file` to the gateway: the body, then the HTTP status on the last line.
+fn upload(gw: &str, file: &Path) -> String {
+    let out = Command::new("curl")
+        .args(["-s", "-w", "\n%{http_code}", "-F"])
+        .arg(format!("files=@{}", file.display()))
+        .arg(format!("{gw}/gradio_api/upload"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -136,6 +158,9 @@ fn the_gateway_audits_a_real_gradio_app() {
     assert!(url.starts_with(&gw), "{url} should point at the gateway {gw}");
     let image = Command::new("curl").args(["-s", "--max-time", "30", &url]).output().unwrap().stdout;
     assert!(image::load_from_memory(&image).is_ok(), "the flipped image is served through the gateway");
+    // An animated GIF is audited frame by frame and, being harmless, uploaded.
+    let said = upload(&gw, &animated_gif());
+    assert!(said.ends_with("\n200") && said.contains("animated.gif"), "{said}");
 
     let m = request_with(gw.trim_start_matches("http://"), "GET", "/metrics", &[("Authorization", &format!("Bearer {METRICS_TOKEN}"))], b"").text();
     assert!(m.contains("glint_audit_decisions_total{check=\"input.text\",outcome=\"checked\",verdict=\"block\"}"), "{m}");
@@ -151,14 +176,10 @@ fn blocked_images_never_reach_the_app_and_failures_are_clear() {
     let (_dir, strict) = manifest_with("gateway-strict", |m| m.replace("review = { \"image.nsfw\" = 0.2 }", "review = { \"image.nsfw\" = 0.0 }").replace("block = { \"image.nsfw\" = 0.8 }", "block = { \"image.nsfw\" = 0.0 }"));
     let (_gw, gw) = gateway(&app_url, &strict, &["--max-body-bytes", "2000000"]);
 
-    let upload = Command::new("curl")
-        .args(["-s", "-w", "\n%{http_code}", "-F"])
-        .arg(format!("files=@{}", home().join("samples/coffee.png").display()))
-        .arg(format!("{gw}/gradio_api/upload"))
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&upload.stdout).into_owned();
-    assert!(said.ends_with("\n400") && said.contains("input.image"), "{said}");
+    for file in [home().join("samples/coffee.png"), animated_gif()] {
+        let said = upload(&gw, &file);
+        assert!(said.ends_with("\n400") && said.contains("input.image"), "{file:?}: {said}");
+    }
     // An inline (data URL) image in a call is audited the same way.
     let mut png = Vec::new();
     image::RgbImage::from_pixel(16, 16, image::Rgb([200, 120, 40]))

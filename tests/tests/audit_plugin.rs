@@ -120,3 +120,48 @@ fn an_undecodable_image_is_an_error_not_a_verdict() {
     let e = g.plugins.audit_input("audit", "", Some(image), DEADLINE).unwrap_err();
     assert!(e.to_string().contains("image check"), "{e}");
 }
+
+/// An animation of bundled photos (224x224 each), written by Pillow from
+/// .glint/venv: `format` is "GIF", "PNG" (APNG) or "WEBP" (lossless).
+fn animation(format: &str, photos: &[&str]) -> Vec<u8> {
+    const SCRIPT: &str = "import sys\nfrom PIL import Image\nfmt, out, *paths = sys.argv[1:]\n\
+        ims = [Image.open(p).convert('RGB').resize((224, 224)) for p in paths]\n\
+        extra = {'lossless': True} if fmt == 'WEBP' else {}\n\
+        ims[0].save(out, fmt, save_all=True, append_images=ims[1:], duration=100, loop=0, **extra)\n";
+    let out = std::env::temp_dir().join(format!("glint-anim-{}-{}", std::process::id(), glint::store::random_id()));
+    let status = std::process::Command::new(home().join(".glint/venv/bin/python"))
+        .args(["-c", SCRIPT, format])
+        .arg(&out)
+        .args(photos.iter().map(|p| home().join("samples").join(p)))
+        .status()
+        .expect(".glint/venv/bin/python runs (scripts/setup.sh makes it)");
+    assert!(status.success(), "Pillow could not write the {format} animation");
+    let bytes = std::fs::read(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    bytes
+}
+
+#[test]
+fn every_frame_of_an_animation_is_checked() {
+    let g = glint(Onnx);
+    g.models.ensure_loaded("audit-v1").unwrap();
+    let nsfw = |bytes: Vec<u8>| {
+        let v = g.plugins.audit_input("audit", "", Some(Image { bytes, mime: String::new() }), DEADLINE).unwrap();
+        score(&v, "image.nsfw")
+    };
+    for format in ["GIF", "PNG", "WEBP"] {
+        let cat = nsfw(animation(format, &["chelsea.png"]));
+        let astronaut = nsfw(animation(format, &["astronaut.png"]));
+        let both = nsfw(animation(format, &["chelsea.png", "astronaut.png"]));
+        let reversed = nsfw(animation(format, &["astronaut.png", "chelsea.png"]));
+        eprintln!("{format}: cat {cat:.5} astronaut {astronaut:.5} cat+astronaut {both:.5} astronaut+cat {reversed:.5}");
+        // The astronaut frame decides wherever it is, not only as the first frame.
+        assert!(cat * 5.0 < astronaut, "{format}: the photos must score apart for this test: {cat} vs {astronaut}");
+        assert!((both - astronaut).abs() < 1e-3 && (reversed - astronaut).abs() < 1e-3, "{format}: {both}, {reversed}");
+    }
+    // Over the audit's frame budget: refused as the request's fault, not a verdict.
+    let long: Vec<&str> = std::iter::repeat_n(["chelsea.png", "coffee.png"], 33).flatten().collect();
+    let image = Image { bytes: animation("GIF", &long), mime: String::new() };
+    let e = g.plugins.audit_input("audit", "", Some(image), DEADLINE).unwrap_err();
+    assert!(e.to_string().contains("more than 64 frames"), "{e}");
+}

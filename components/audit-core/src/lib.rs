@@ -10,9 +10,11 @@
 //!   probability computed as scikit-learn does;
 //! - [`pii`]: e-mail addresses, phone numbers (Chinese mobiles included) and
 //!   Chinese resident ID-card numbers (checksum verified);
+//! - [`frames`]: every frame of an image (animated GIF, PNG and WebP too);
 //! - [`nsfw`]: the image check's tensors for open_nsfw (run through any
 //!   `Inference`, wasi:nn in the component).
 
+pub mod frames;
 pub mod linear_text;
 pub mod lists;
 pub mod nsfw;
