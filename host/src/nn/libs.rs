@@ -38,7 +38,13 @@ pub fn init_onnxruntime(path: &Path) -> Result<String, String> {
         }
         let shown = path.display().to_string();
         quietly(|| {
-            let _ = ort::init_from(shown.clone()).with_name("glint").commit();
+            // One intra-op thread pool for all sessions: the detector's, the
+            // phrase encoder's and the audit's graphs take turns on the cores
+            // instead of each session's pool spinning against the others'.
+            // (init_from first: it names the library the pool options come from.)
+            let env = ort::init_from(shown.clone()).with_name("glint");
+            let pool = ort::environment::GlobalThreadPoolOptions::default();
+            let _ = env.with_global_thread_pool(pool).commit();
             let _ = ort::api();
         })
         .map_err(|msg| format!("cannot use ONNX Runtime at {shown} (set GLINT_ORT_LIB, or re-run scripts/setup.sh): {msg}"))?;

@@ -19,13 +19,11 @@ use super::{Compute, context, fail, names, no_panic};
 pub struct OnnxOptions {
     /// Sessions kept for the graph: one session runs one compute at a time.
     pub sessions: usize,
-    /// Intra-op threads per session; `None` lets ONNX Runtime decide.
-    pub threads: Option<usize>,
 }
 
 impl Default for OnnxOptions {
     fn default() -> Self {
-        OnnxOptions { sessions: 1, threads: None }
+        OnnxOptions { sessions: 1 }
     }
 }
 
@@ -56,10 +54,8 @@ pub struct OnnxGraph(Arc<Inner>);
 /// ([`super::libs::init_onnxruntime`]).
 pub fn load(name: &str, model: &[u8], options: &OnnxOptions) -> anyhow::Result<Graph> {
     let build = || -> Result<Session, BackendError> {
-        let mut b = Session::builder().map_err(|e| fail(e.to_string()))?;
-        if let Some(t) = options.threads {
-            b = b.with_intra_threads(t).map_err(|e| fail(e.to_string()))?;
-        }
+        // Threads come from the environment's global pool (libs.rs).
+        let b = Session::builder().map_err(|e| fail(e.to_string()))?;
         b.commit_from_memory(model).map_err(|e| fail(e.to_string()))
     };
     let mut sessions = Vec::new();
