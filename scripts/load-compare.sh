@@ -8,6 +8,10 @@
 # glint runs with ONNX Runtime (--backend onnx, the runtime Gradio uses) and
 # with its default OpenVINO; rate limits off; the result cache off (every
 # request runs the model) and on (every request after the first is a hit).
+# The shipped audit policy is on (its memo answers the repeated photo and
+# prompt after the first request); what the audit costs is measured with
+# ONNX, cache off, against the audit off and the audit with its memo off
+# (every request runs the text checks and open_nsfw twice).
 # Loads: oha (single-request POST, for glint) and benches/load/gradio_load.py
 # (the same closed loop for both servers; Gradio's documented two-step
 # /gradio_api/call API). Peak RSS is VmHWM of each server process.
@@ -34,22 +38,35 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-# A manifest with the rate limits off and the given cache size.
-manifest() {
+# A manifest with the rate limits off, the given cache size and audit: on (as
+# shipped), nomemo (memo_entries = 0) or off (no [tool.glint.audit]).
+manifest() {  # $1 cache entries, $2 audit
+  local audit=(-e "s/^plugin = \"audit\"$/&\nmemo_entries = 0/")
+  case "$2" in on) audit=() ;; off) audit=(-e '/^\[tool\.glint\.audit\]/,$d') ;; esac
   sed -e "s/^guest_per_minute = .*/guest_per_minute = 0/" -e "s/^per_minute = .*/per_minute = 0/" \
       -e "s|^source = \"components/|source = \"$ROOT/components/|" -e "s|source = \"samples\"|source = \"$ROOT/samples\"|" \
-      -e "s/^detect_plugin = .*/&\ncache_entries = $1/" spin.toml >"$OUT/spin-cache$1.toml"
-  echo "$OUT/spin-cache$1.toml"
+      -e "s/^detect_plugin = .*/&\ncache_entries = $1/" "${audit[@]}" spin.toml >"$OUT/spin-cache$1-audit$2.toml"
+  echo "$OUT/spin-cache$1-audit$2.toml"
 }
 
 # Starts glint up; sets URL and PID.
-start_glint() {  # $1 cache entries, $2 backend
-  local log="$OUT/glint-$2-cache$1.log"
-  target/release/glint --backend "$2" up --listen 127.0.0.1:0 --manifest "$(manifest "$1")" \
-    --database "$OUT/load.db" >"$log.out" 2>"$log" &
+start_glint() {  # $1 cache entries, $2 backend, $3 audit (default on)
+  local name="glint-$2-cache$1-audit${3:-on}" status=0
+  local log="$OUT/$name.log" db="$OUT/$name.db" spin
+  # A fresh database per server; no log of an earlier run, whose URL the
+  # wait below would find before the new server truncates the file.
+  rm -f "$db" "$db-wal" "$db-shm" "$log" "$log.out"
+  spin=$(manifest "$1" "${3:-on}")
+  target/release/glint --backend "$2" up --listen 127.0.0.1:0 --manifest "$spin" --database "$db" >"$log.out" 2>"$log" &
   PID=$!; pids+=("$PID")
-  for _ in $(seq 300); do grep -q "http://" "$log.out" 2>/dev/null && break; sleep 0.1; done
-  URL=$(grep -o 'http://[0-9.:]*' "$log.out" | head -1) || fail "glint up did not start: $log"
+  local t0=$SECONDS
+  until grep -q "http://" "$log.out" 2>/dev/null; do
+    kill -0 "$PID" 2>/dev/null || { wait "$PID" || status=$?; fail "glint up exited with status $status before serving: $log"; }
+    [ $((SECONDS - t0)) -lt 300 ] || fail "glint up did not start in 300 s: $log"
+    sleep 0.1
+  done
+  URL=$(grep -o 'http://[0-9.:]*' "$log.out" | head -1)
+  [ $((SECONDS - t0)) -lt 30 ] || echo "load-compare: $name took $((SECONDS - t0)) s to start" >&2
 }
 
 peak_rss_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
@@ -74,7 +91,7 @@ py_run() {  # $@ args to gradio_load.py → "rps p50 p99 failures"
 
 rows=()
 row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
-: >"$OUT/runs.jsonl"
+: >"$OUT/runs.jsonl"; : >"$OUT/rss.txt"
 
 for backend in onnx openvino; do
   start_glint 0 "$backend"
@@ -87,6 +104,16 @@ for backend in onnx openvino; do
     fi
   done
   echo "glint $backend cache off: peak RSS $(peak_rss_mb "$PID") MB" >>"$OUT/rss.txt"
+  kill "$PID"; wait "$PID" 2>/dev/null || true
+done
+
+for audit in off nomemo; do
+  start_glint 0 onnx "$audit"
+  for c in 1 4; do
+    read -r rps p50 p99 bad < <(oha_run "$URL" "$c")
+    row "glint (onnx), cache off, audit $audit" oha "$c" "$rps" "$p50" "$p99" "$bad"
+  done
+  echo "glint onnx cache off, audit $audit: peak RSS $(peak_rss_mb "$PID") MB" >>"$OUT/rss.txt"
   kill "$PID"; wait "$PID" 2>/dev/null || true
 done
 
