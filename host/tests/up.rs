@@ -31,6 +31,13 @@ fn serves_the_ui_models_and_detections() {
     assert_eq!(out["plugin"], "detect");
 }
 
+/// The smallest GIF: one transparent pixel (header, colour table, graphic control, image, trailer).
+const TINY_GIF: [u8; 43] = [
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,
+    0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02,
+    0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+
 #[test]
 fn bad_requests_get_clear_json_errors() {
     let s = start(&[]);
@@ -41,7 +48,11 @@ fn bad_requests_get_clear_json_errors() {
             assert!(message.contains(w), "{w:?} not in {message:?}");
         }
     };
-    check(request(&s.addr, "POST", "/api/detect?prompt=a%20cat", b"GIF89a not really"), 400, &["GIF"]);
+    // A 1x1 GIF passes the audit (which reads GIFs) and is refused by the detector.
+    check(request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &TINY_GIF), 400, &["GIF", "JPEG, PNG or WebP"]);
+    check(request(&s.addr, "POST", "/api/detect?prompt=a%20cat", b"not an image"), 400, &["not a JPEG, PNG or WebP"]);
+    // A GIF header that declares a 28192x29807 canvas: too large, refused before any decoding.
+    check(request(&s.addr, "POST", "/api/detect?prompt=a%20cat", b"GIF89a not really"), 413, &["GIF", "pixels"]);
     check(request(&s.addr, "POST", "/api/detect", &chelsea()), 400, &["prompt"]);
     check(request(&s.addr, "POST", "/api/detect?prompt=%20.%20", &chelsea()), 400, &["no phrase"]);
     check(request(&s.addr, "POST", "/api/detect?prompt=cat&threshold=high", &chelsea()), 400, &["threshold"]);

@@ -62,12 +62,12 @@ fn animation<'a>(
 ) -> Result<(), Error> {
     let canvas = w as u64 * h as u64;
     if canvas == 0 {
-        return Err(Error::new(ErrorCode::InvalidImage, format!("the {name} animation is {w}x{h} pixels")));
+        return Err(Error::new(ErrorCode::InvalidImage, format!("the {name} image is {w}x{h} pixels")));
     }
     if canvas > max_pixels {
         return Err(Error::new(
             ErrorCode::ImageTooLarge,
-            format!("the {name} animation is {w}x{h} = {canvas} pixels, the limit is {max_pixels} pixels"),
+            format!("the {name} image is {w}x{h} = {canvas} pixels, the limit is {max_pixels} pixels"),
         ));
     }
     let most = MAX_FRAMES.min((max_pixels / canvas) as usize);
@@ -76,7 +76,7 @@ fn animation<'a>(
             return Err(Error::new(
                 ErrorCode::ImageTooLarge,
                 format!(
-                    "the {name} animation has more than {most} frames of {w}x{h}: the audit reads at most {MAX_FRAMES} \
+                    "the {name} image has more than {most} frames of {w}x{h}: the audit reads at most {MAX_FRAMES} \
                      frames and {max_pixels} pixels in all"
                 ),
             ));
