@@ -91,23 +91,26 @@ fn invalid(name: &str, e: image::ImageError) -> Error {
     Error::new(ErrorCode::InvalidImage, format!("cannot decode the {name} image: {e}"))
 }
 
+/// An animated GIF of `side`×`side` frames, one per colour (for tests here and in `nsfw`).
+#[cfg(test)]
+pub(crate) fn test_gif(colours: &[[u8; 3]], side: u32) -> Vec<u8> {
+    use image::codecs::gif::GifEncoder;
+    use image::{Delay, Frame, Rgba, RgbaImage};
+    let mut out = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut out);
+        for c in colours {
+            let img = RgbaImage::from_pixel(side, side, Rgba([c[0], c[1], c[2], 255]));
+            enc.encode_frame(Frame::from_parts(img, 0, 0, Delay::from_numer_denom_ms(100, 1))).unwrap();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::codecs::gif::GifEncoder;
-    use image::{Delay, Frame, Rgba, RgbaImage};
-
-    fn gif(colours: &[[u8; 3]], side: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        {
-            let mut enc = GifEncoder::new(&mut out);
-            for c in colours {
-                let img = RgbaImage::from_pixel(side, side, Rgba([c[0], c[1], c[2], 255]));
-                enc.encode_frame(Frame::from_parts(img, 0, 0, Delay::from_numer_denom_ms(100, 1))).unwrap();
-            }
-        }
-        out
-    }
+    use super::test_gif as gif;
 
     fn all(bytes: &[u8], max_pixels: u64) -> Result<Vec<RgbImage>, Error> {
         let mut frames = Vec::new();

@@ -77,18 +77,10 @@ mod tests {
         }
     }
 
+    /// A 16×16 GIF with one frame per red level.
     fn gif(reds: &[u8]) -> Vec<u8> {
-        use image::codecs::gif::GifEncoder;
-        use image::{Delay, Frame, Rgba, RgbaImage};
-        let mut out = Vec::new();
-        {
-            let mut enc = GifEncoder::new(&mut out);
-            for r in reds {
-                let img = RgbaImage::from_pixel(16, 16, Rgba([*r, 0, 0, 255]));
-                enc.encode_frame(Frame::from_parts(img, 0, 0, Delay::from_numer_denom_ms(100, 1))).unwrap();
-            }
-        }
-        out
+        let colours: Vec<[u8; 3]> = reds.iter().map(|r| [*r, 0, 0]).collect();
+        crate::frames::test_gif(&colours, 16)
     }
 
     #[test]
