@@ -109,7 +109,6 @@ pub(super) struct WarmAuditor {
     instance: AuditorHost,
 }
 
-
 /// For callers that want a [`GlintError`].
 impl From<AuditFailure> for GlintError {
     fn from(f: AuditFailure) -> GlintError {

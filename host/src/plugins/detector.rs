@@ -2,7 +2,6 @@
 //! otherwise; a deadline and memory cap on every call; a trapped instance is
 //! thrown away, never reused.
 
-
 use wasmtime::Store;
 
 use super::bindings::DetectorHost;
