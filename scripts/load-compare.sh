@@ -39,10 +39,10 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 # A manifest with the rate limits off, the given cache size and audit: on (as
-# shipped), nomemo (memo_entries = 0) or off (no [tool.glint.audit]).
+# shipped), nomemo (memo_entries = 0) or off (no [application.tool.glint.audit]).
 manifest() {  # $1 cache entries, $2 audit
   local audit=(-e "s/^plugin = \"audit\"$/&\nmemo_entries = 0/")
-  case "$2" in on) audit=() ;; off) audit=(-e '/^\[tool\.glint\.audit\]/,$d') ;; esac
+  case "$2" in on) audit=() ;; off) audit=(-e '/^\[application\.tool\.glint\.audit\]/,$d') ;; esac
   sed -e "s/^guest_per_minute = .*/guest_per_minute = 0/" -e "s/^per_minute = .*/per_minute = 0/" \
       -e "s|^source = \"components/|source = \"$ROOT/components/|" -e "s|source = \"samples\"|source = \"$ROOT/samples\"|" \
       -e "s/^detect_plugin = .*/&\ncache_entries = $1/" "${audit[@]}" spin.toml >"$OUT/spin-cache$1-audit$2.toml"

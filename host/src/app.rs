@@ -132,8 +132,8 @@ impl Glint {
         let cache = ResultCache::new(config.cache_entries);
         let audit = match &config.audit {
             Some(policy) => {
-                policy.validate().map_err(|e| anyhow::anyhow!("[tool.glint.audit]: {e}"))?;
-                plugins.get(&policy.plugin).map_err(|e| anyhow::anyhow!("[tool.glint.audit] plugin: {e}"))?;
+                policy.validate().map_err(|e| anyhow::anyhow!("[application.tool.glint.audit]: {e}"))?;
+                plugins.get(&policy.plugin).map_err(|e| anyhow::anyhow!("[application.tool.glint.audit] plugin: {e}"))?;
                 Some(Audit::new(policy.clone()))
             }
             None => None,

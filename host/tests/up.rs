@@ -172,7 +172,7 @@ fn jobs_run_in_the_background() {
 #[test]
 fn a_full_queue_answers_503_with_retry_after() {
     let (dir, manifest) = manifest_with("queue", |t| {
-        format!("{t}\n[tool.glint.jobs]\nqueue = 1\nconcurrency = 1\nkeep_seconds = 60\n")
+        format!("{t}\n[application.tool.glint.jobs]\nqueue = 1\nconcurrency = 1\nkeep_seconds = 60\n")
     });
     let s = start(&["--manifest", manifest.to_str().unwrap()]);
     let image = chelsea();

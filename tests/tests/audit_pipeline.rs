@@ -16,7 +16,7 @@ use glint_tests::{config, home, sample};
 fn shipped_policy() -> AuditPolicy {
     let text = std::fs::read_to_string(home().join("spin.toml")).unwrap();
     let doc: toml::Value = toml::from_str(&text).unwrap();
-    doc["tool"]["glint"]["audit"].clone().try_into().expect("spin.toml has a valid [tool.glint.audit]")
+    doc["application"]["tool"]["glint"]["audit"].clone().try_into().expect("spin.toml has a valid [application.tool.glint.audit]")
 }
 
 fn policy(text: &str) -> AuditPolicy {

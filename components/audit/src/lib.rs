@@ -6,7 +6,7 @@
 //! from model version `audit-v1`.
 //!
 //! A verdict carries reason codes, scores and a suggested action; the host
-//! applies its policy (spin.toml `[tool.glint.audit]`) to the scores.
+//! applies its policy (spin.toml `[application.tool.glint.audit]`) to the scores.
 //! Suggested here: profanity of medium or high severity blocks, low severity,
 //! a model probability of 0.9 or more and personal data go to review;
 //! P(nsfw) ≥ 0.8 blocks, ≥ 0.2 reviews.

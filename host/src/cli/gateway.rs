@@ -19,7 +19,7 @@ pub struct GatewayArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7870")]
     listen: String,
-    /// The manifest whose [tool.glint.audit] policy applies (and whose
+    /// The manifest whose [application.tool.glint.audit] policy applies (and whose
     /// database holds the audit log).
     #[arg(long, default_value = "spin.toml")]
     manifest: PathBuf,
@@ -44,7 +44,7 @@ pub fn run(mut config: Config, args: GatewayArgs) -> anyhow::Result<()> {
     match settings.audit {
         Some(policy) => config.audit = Some(policy),
         None => anyhow::bail!(
-            "{} has no [tool.glint.audit]: the gateway exists to audit, give it a policy (see the README)",
+            "{} has no [application.tool.glint.audit]: the gateway exists to audit, give it a policy (see the README)",
             path.display()
         ),
     }

@@ -17,19 +17,19 @@ pub struct UpArgs {
     /// The Spin manifest (v2) describing the app.
     #[arg(long, default_value = "spin.toml")]
     manifest: PathBuf,
-    /// Address to listen on (default: [tool.glint] listen, else 127.0.0.1:8080).
+    /// Address to listen on (default: [application.tool.glint] listen, else 127.0.0.1:8080).
     #[arg(long)]
     listen: Option<String>,
     /// The database: a sqlite file or postgres://user@host/db (default:
-    /// [tool.glint] database, else .glint/glint.db).
+    /// [application.tool.glint] database, else .glint/glint.db).
     #[arg(long)]
     database: Option<String>,
 }
 
-/// The database unless --database or [tool.glint] database say otherwise.
+/// The database unless --database or [application.tool.glint] database say otherwise.
 pub const DEFAULT_DATABASE: &str = "sqlite://.glint/glint.db";
 
-/// Largest request body unless [tool.glint.limits] max_body_bytes says otherwise.
+/// Largest request body unless [application.tool.glint.limits] max_body_bytes says otherwise.
 const DEFAULT_MAX_BODY: usize = 25 << 20;
 
 pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
@@ -53,7 +53,7 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     }
     match settings.audit {
         Some(policy) => config.audit = Some(policy),
-        None => eprintln!("glint: warning: {} has no [tool.glint.audit]: inputs and outputs are not audited", path.display()),
+        None => eprintln!("glint: warning: {} has no [application.tool.glint.audit]: inputs and outputs are not audited", path.display()),
     }
     let max_body = settings.limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY);
     config.limits.max_image_bytes = config.limits.max_image_bytes.min(max_body);

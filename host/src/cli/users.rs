@@ -14,10 +14,10 @@ use super::up::DEFAULT_DATABASE;
 
 #[derive(Args)]
 pub struct UsersArgs {
-    /// The database (default: spin.toml's [tool.glint] database, else .glint/glint.db).
+    /// The database (default: spin.toml's [application.tool.glint] database, else .glint/glint.db).
     #[arg(long, global = true)]
     database: Option<String>,
-    /// The manifest whose [tool.glint] database to use.
+    /// The manifest whose [application.tool.glint] database to use.
     #[arg(long, global = true, default_value = "spin.toml")]
     manifest: PathBuf,
     #[command(subcommand)]

@@ -13,7 +13,7 @@ use crate::app::{DetectInput, Glint, RunResult};
 use crate::error::{ErrorKind, GlintError};
 use crate::store::{AuditContext, Store, random_id};
 
-/// `[tool.glint.jobs]` settings.
+/// `[application.tool.glint.jobs]` settings.
 #[derive(Clone, Copy, Debug)]
 pub struct JobSettings {
     /// Jobs waiting at most; more are refused (503).

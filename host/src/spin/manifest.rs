@@ -1,6 +1,8 @@
 //! `spin.toml` (Spin manifest v2): the app's HTTP routes and components,
-//! plus glint's own settings in `[tool.glint]` (Spin ignores `tool` tables).
-//! Errors name the key and the line.
+//! plus glint's own settings in `[application.tool.glint]`. Spin ignores
+//! tool tables there and under `[component.<id>.tool.*]`, and rejects a
+//! top-level `[tool]` table, so glint refuses one too, saying where to move
+//! it. Errors name the key and the line.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -22,30 +24,40 @@ pub struct ManifestError {
 #[serde(deny_unknown_fields)]
 struct Raw {
     spin_manifest_version: Spanned<u32>,
-    application: Application,
+    application: RawApplication,
     #[serde(default)]
     variables: BTreeMap<String, toml::Value>,
     #[serde(default)]
     trigger: Triggers,
     #[serde(default)]
     component: BTreeMap<String, Spanned<RawComponent>>,
-    #[serde(default)]
-    tool: Tools,
+    /// A top-level `[tool]` table: Spin rejects it, so glint does too.
+    tool: Option<toml::Value>,
 }
 
-/// `[tool.*]`: glint reads `[tool.glint]`; other tools' tables are ignored.
+#[derive(Debug, Deserialize)]
+struct RawApplication {
+    name: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    tool: Tools,
+    // Other keys (`authors`, `targets`, `trigger`…) are Spin's: ignored.
+}
+
+/// `[application.tool.*]`: glint reads its own table; other tools' are ignored.
 #[derive(Debug, Default, Deserialize)]
 struct Tools {
     #[serde(default)]
     glint: GlintSettings,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Application {
     pub name: String,
-    #[serde(default)]
     pub version: String,
-    #[serde(default)]
     pub description: String,
 }
 
@@ -89,7 +101,7 @@ enum RawMount {
     Mapped { source: String, destination: String },
 }
 
-/// glint's settings (`[tool.glint]`), all optional.
+/// glint's settings (`[application.tool.glint]`), all optional.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GlintSettings {
@@ -111,7 +123,7 @@ pub struct GlintSettings {
     pub audit: Option<crate::audit::AuditPolicy>,
 }
 
-/// `[tool.glint.accounts]`.
+/// `[application.tool.glint.accounts]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountSettings {
@@ -125,7 +137,7 @@ impl Default for AccountSettings {
     }
 }
 
-/// `[tool.glint.jobs]`: the detection queue.
+/// `[application.tool.glint.jobs]`: the detection queue.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobsSettings {
@@ -143,7 +155,7 @@ impl Default for JobsSettings {
     }
 }
 
-/// `[tool.glint.rate_limit]`: on requests that do work (not GET), per
+/// `[application.tool.glint.rate_limit]`: on requests that do work (not GET), per
 /// account for users and admins, per client IP for guests.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -230,6 +242,20 @@ impl SpinManifest {
             message,
         };
         let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+        if raw.tool.is_some() {
+            let line = text.lines().position(|l| {
+                let l = l.trim_start();
+                l.starts_with("[tool") || l.starts_with("[[tool") || l.starts_with("tool")
+            });
+            return Err(ManifestError {
+                file: file.clone(),
+                line: line.map_or(0, |i| i + 1),
+                message:
+                "a top-level [tool] table is not valid in a Spin manifest (Spin rejects it with \"unknown field `tool`\"): \
+                 move glint's settings to [application.tool.glint] (and [tool.glint.<x>] to [application.tool.glint.<x>])"
+                    .to_string(),
+            });
+        }
         if *raw.spin_manifest_version.get_ref() != 2 {
             return Err(at(
                 Some(raw.spin_manifest_version.span()),
@@ -297,13 +323,14 @@ impl SpinManifest {
         }
         // Longest prefix first, so "/api/..." wins over "/...".
         routes.sort_by_key(|r| std::cmp::Reverse(r.route.trim_end_matches("/...").len()));
+        let app = raw.application;
         Ok(SpinManifest {
             path: path.to_path_buf(),
-            application: raw.application,
+            application: Application { name: app.name, version: app.version, description: app.description },
             variables: raw.variables,
             routes,
             components,
-            glint: raw.tool.glint,
+            glint: app.tool.glint,
         })
     }
 
@@ -326,6 +353,11 @@ mod tests {
 [application]
 name = "glint"
 
+[application.tool.glint]
+listen = "127.0.0.1:8080"
+[application.tool.glint.limits]
+max_pixels = 1000
+
 [[trigger.http]]
 route = "/..."
 component = "web"
@@ -341,10 +373,8 @@ sqlite_databases = ["default"]
 [component.web.build]
 command = "scripts/build-components.sh"
 
-[tool.glint]
-listen = "127.0.0.1:8080"
-[tool.glint.limits]
-max_pixels = 1000
+[component.web.tool.other]
+anything = "goes"
 "#;
 
     fn parse(text: &str) -> Result<SpinManifest, ManifestError> {
@@ -364,17 +394,28 @@ max_pixels = 1000
     #[test]
     fn errors_name_key_and_line() {
         let e = parse(&OK.replace("component = \"web\"\n\n[[trigger.http]]", "component = \"wbe\"\n\n[[trigger.http]]")).unwrap_err();
-        assert_eq!(e.line, 8, "{e}");
-        assert!(e.to_string().contains("\"wbe\"") && e.to_string().contains("/app/spin.toml:8"), "{e}");
+        assert_eq!(e.line, 13, "{e}");
+        assert!(e.to_string().contains("\"wbe\"") && e.to_string().contains("/app/spin.toml:13"), "{e}");
         let e = parse(&OK.replace("source =", "sourec =")).unwrap_err();
         assert!(e.message.contains("source"), "{e}");
-        assert_eq!(e.line, 14, "{e}"); // the [component.web] table
+        assert_eq!(e.line, 19, "{e}"); // the [component.web] table
         let e = parse(&OK.replace("max_pixels", "max_pixel")).unwrap_err();
-        assert!(e.message.contains("max_pixel") && e.line == 24, "{e}");
+        assert!(e.message.contains("max_pixel") && e.line == 9, "{e}");
         let e = parse(&OK.replace("version = 2", "version = 1")).unwrap_err();
         assert_eq!(e.line, 1);
         let e = parse(&OK.replace("sqlite_databases", "allowed_outbound_hosts = [\"https://x\"]\nsqlite_databases")).unwrap_err();
         assert!(e.message.contains("outbound"), "{e}");
+    }
+
+    #[test]
+    fn a_top_level_tool_table_is_refused_with_where_to_move_it() {
+        let old = format!("{OK}\n[tool.glint]\nlisten = \"127.0.0.1:1\"\n");
+        let e = parse(&old).unwrap_err();
+        assert!(e.message.contains("[application.tool.glint]") && e.message.contains("top-level [tool]"), "{e}");
+        assert_eq!(e.line, 29, "{e}");
+        // Other tools' tables under the application or a component are Spin's to ignore, and glint's too.
+        let m = parse(&OK.replace("[application.tool.glint]\n", "[application.tool.other]\nx = 1\n[application.tool.glint]\n")).unwrap();
+        assert_eq!(m.glint.listen.as_deref(), Some("127.0.0.1:8080"));
     }
 
     #[test]
