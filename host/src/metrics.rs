@@ -16,7 +16,7 @@ pub struct Metrics {
     pub rejections: IntCounterVec,
     /// Detection jobs waiting for a slot.
     pub queue_depth: IntGauge,
-    /// Audit decisions by check, verdict and outcome (checked, remembered, failed-open, failed-closed).
+    /// Audit decisions by check, verdict and outcome (checked, remembered, failed-open, failed-closed, not-auditable).
     pub audit_decisions: IntCounterVec,
     /// Audit check latency by check.
     pub audit_seconds: HistogramVec,

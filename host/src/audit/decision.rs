@@ -17,6 +17,9 @@ pub enum Outcome {
     FailedOpen,
     /// The auditor errored or timed out; the policy stopped the request.
     FailedClosed,
+    /// The content is of a kind no check can read (video, audio, PDF, SVG,
+    /// an archive, a resource on another host); the policy decided.
+    NotAuditable,
 }
 
 impl Outcome {
@@ -26,6 +29,22 @@ impl Outcome {
             Outcome::Remembered => "remembered",
             Outcome::FailedOpen => "failed-open",
             Outcome::FailedClosed => "failed-closed",
+            Outcome::NotAuditable => "not-auditable",
+        }
+    }
+
+    /// Every outcome's name, as the audit log's filter accepts them.
+    pub const NAMES: [&'static str; 5] = ["checked", "remembered", "failed-open", "failed-closed", "not-auditable"];
+
+    /// Which of two outcomes a summary of both reports: a failure or a
+    /// policy-only decision over a check, a check over a remembered verdict.
+    fn rank(self) -> u8 {
+        match self {
+            Outcome::Remembered => 0,
+            Outcome::Checked => 1,
+            Outcome::NotAuditable => 2,
+            Outcome::FailedOpen => 3,
+            Outcome::FailedClosed => 4,
         }
     }
 }
@@ -54,11 +73,54 @@ pub struct Decision {
     pub policy_version: String,
 }
 
+/// Allow < review < block.
+fn severity(a: Action) -> u8 {
+    match a {
+        Action::Allow => 0,
+        Action::Review => 1,
+        Action::Block => 2,
+    }
+}
+
 fn ser_action<S: serde::Serializer>(a: &Action, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(action_name(*a))
 }
 
 impl Decision {
+    /// One decision per check summarising `decisions` (the pieces of a
+    /// streamed answer), in the order the checks first appear: the strictest
+    /// verdict, every reason once, each score's highest value, the summed
+    /// latency, the first error.
+    pub fn summarise(decisions: Vec<Decision>) -> Vec<Decision> {
+        let mut out: Vec<Decision> = Vec::new();
+        for d in decisions {
+            let Some(sum) = out.iter_mut().find(|s| s.check == d.check) else {
+                out.push(d);
+                continue;
+            };
+            if severity(d.action) > severity(sum.action) {
+                sum.action = d.action;
+            }
+            if d.outcome.rank() > sum.outcome.rank() {
+                sum.outcome = d.outcome;
+            }
+            for r in d.reasons {
+                if !sum.reasons.contains(&r) {
+                    sum.reasons.push(r);
+                }
+            }
+            for (name, score) in d.scores {
+                match sum.scores.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, s)) => *s = s.max(score),
+                    None => sum.scores.push((name, score)),
+                }
+            }
+            sum.error = sum.error.take().or(d.error);
+            sum.latency_ms += d.latency_ms;
+        }
+        out
+    }
+
     /// Whether this decision stops the request.
     pub fn blocks(&self) -> bool {
         self.action == Action::Block

@@ -1,5 +1,5 @@
 //! Auditing what goes into the model and what comes out, under the policy of
-//! spin.toml's `[tool.glint.audit]`: the checks (`text`, `image`) run through
+//! spin.toml's `[application.tool.glint.audit]`: the checks (`text`, `image`) run through
 //! an auditor plugin, each with its own timeout and failure mode; every
 //! decision is returned for the audit log and counted in `/metrics`; a block
 //! stops the request with the reason codes.
@@ -15,7 +15,7 @@ use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 pub use decision::{Decision, Outcome, action_name};
-pub use policy::{AuditPolicy, CheckPolicy, FailMode};
+pub use policy::{AuditPolicy, CheckPolicy, ExternalResources, FailMode, GatewayPolicy, PolicyAction};
 
 use crate::error::{ErrorKind, GlintError};
 use crate::metrics::Metrics;
@@ -53,8 +53,9 @@ impl Audit {
     }
 
     /// Runs one check on `content` when the policy enables it for `stage`
-    /// ("input" or "output"); the decision is pushed onto `trail`. A block
-    /// (or a failure under fail-closed) is the error the request ends with.
+    /// ("input" or "output"); the decision is counted and pushed onto
+    /// `trail`. A block (or a failure under fail-closed) is the error the
+    /// request ends with.
     pub fn check(
         &self,
         env: &AuditEnv<'_>,
@@ -62,22 +63,32 @@ impl Audit {
         content: Content<'_>,
         trail: &mut Vec<Decision>,
     ) -> Result<(), GlintError> {
+        match self.decide(env, stage, content, true)? {
+            Some(decision) => self.record(env, decision, trail),
+            None => Ok(()),
+        }
+    }
+
+    /// The decision of one check, not yet counted or logged (`None` when the
+    /// policy does not run this check at `stage`). With `memo`, a verdict is
+    /// looked up and remembered by content; streamed pieces, which never
+    /// repeat, pass `false`. `Err` only for content that is the request's
+    /// fault (undecodable, too large).
+    pub fn decide(&self, env: &AuditEnv<'_>, stage: &str, content: Content<'_>, memo: bool) -> Result<Option<Decision>, GlintError> {
         let (kind, policy) = match content {
             Content::Image(..) | Content::Drawn { .. } => ("image", &self.policy.image),
             _ => ("text", &self.policy.text),
         };
         let enabled = if stage == "input" { policy.input } else { policy.output };
         if !enabled {
-            return Ok(());
+            return Ok(None);
         }
         let check = format!("{stage}.{kind}");
         let started = Instant::now();
-        let key = self.memo.as_ref().map(|_| self.memo_key(env, &check, &content));
-        let remembered = self
-            .memo
-            .as_ref()
-            .zip(key.as_ref())
-            .and_then(|(m, k)| m.lock().unwrap_or_else(|p| p.into_inner()).get(k).cloned());
+        let memo = self.memo.as_ref().filter(|_| memo);
+        let key = memo.map(|_| self.memo_key(env, &check, &content));
+        let remembered =
+            memo.zip(key.as_ref()).and_then(|(m, k)| m.lock().unwrap_or_else(|p| p.into_inner()).get(k).cloned());
         let (verdict, outcome) = match remembered {
             Some(v) => (Ok(v), Outcome::Remembered),
             None => (self.call(env, stage, content, policy), Outcome::Checked),
@@ -85,7 +96,7 @@ impl Audit {
         let decision = match verdict {
             Ok(v) => {
                 if outcome == Outcome::Checked
-                    && let (Some(m), Some(key)) = (&self.memo, key)
+                    && let (Some(m), Some(key)) = (memo, key)
                 {
                     m.lock().unwrap_or_else(|p| p.into_inner()).put(key, v.clone());
                 }
@@ -119,6 +130,12 @@ impl Audit {
                 }
             }
         };
+        Ok(Some(decision))
+    }
+
+    /// Counts `decision` in the metrics and pushes it onto `trail`; the
+    /// error the request ends with if it blocks.
+    pub fn record(&self, env: &AuditEnv<'_>, decision: Decision, trail: &mut Vec<Decision>) -> Result<(), GlintError> {
         env.metrics
             .audit_decisions
             .with_label_values(&[&decision.check, action_name(decision.action), decision.outcome.as_str()])

@@ -1,4 +1,4 @@
-//! The audit policy, `[tool.glint.audit]` in spin.toml: which auditor plugin
+//! The audit policy, `[application.tool.glint.audit]` in spin.toml: which auditor plugin
 //! runs, the policy's version (recorded with every decision), and per check
 //! (`text`, `image`) whether it runs on input and output, its thresholds, its
 //! timeout and whether a failure lets the request through (`open`) or stops
@@ -111,7 +111,7 @@ impl CheckPolicy {
     }
 }
 
-/// `[tool.glint.audit]`.
+/// `[application.tool.glint.audit]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditPolicy {
@@ -127,6 +127,65 @@ pub struct AuditPolicy {
     /// Decisions remembered by content (0 turns the memo off).
     #[serde(default = "default_memo")]
     pub memo_entries: usize,
+    #[serde(default)]
+    pub gateway: GatewayPolicy,
+}
+
+/// A verdict the policy itself gives, where no check can run.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyAction {
+    Allow,
+    Review,
+    Block,
+}
+
+impl From<PolicyAction> for Action {
+    fn from(a: PolicyAction) -> Action {
+        match a {
+            PolicyAction::Allow => Action::Allow,
+            PolicyAction::Review => Action::Review,
+            PolicyAction::Block => Action::Block,
+        }
+    }
+}
+
+/// What an output's reference to a resource on another host becomes.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ExternalResources {
+    /// The reference is pointed at nothing (`about:blank`); the decision is a review.
+    #[default]
+    Rewrite,
+    /// The whole output is blocked.
+    Block,
+}
+
+/// `[application.tool.glint.audit.gateway]`: what `glint gateway` does with
+/// text that is still streaming, files no check can read, and resources an
+/// output makes the browser load.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayPolicy {
+    /// Characters of a streamed text held back besides its unfinished last
+    /// word, so that a blocked phrase of up to this many characters is
+    /// audited whole before any of it is shown.
+    pub hold_chars: usize,
+    /// Files no check can read (video, audio, PDF, SVG, HTML, archives):
+    /// allow, review or block. Unset: block when the image check fails
+    /// closed, allow (logged) when it fails open.
+    pub unreadable_files: Option<PolicyAction>,
+    /// References to resources on other hosts: `rewrite` or `block`.
+    pub external_resources: ExternalResources,
+    /// Hosts (`host` or `host:port`) whose `http://` resources are fetched
+    /// and audited like the app's own files instead.
+    pub fetch_hosts: Vec<String>,
+}
+
+impl Default for GatewayPolicy {
+    fn default() -> Self {
+        GatewayPolicy { hold_chars: 16, unreadable_files: None, external_resources: ExternalResources::Rewrite, fetch_hosts: Vec::new() }
+    }
 }
 
 fn default_plugin() -> String {
@@ -144,7 +203,24 @@ impl AuditPolicy {
             return Err("audit.version must not be empty: it is recorded with every decision".into());
         }
         self.text.validate("text")?;
-        self.image.validate("image")
+        self.image.validate("image")?;
+        let g = &self.gateway;
+        if g.hold_chars > 1024 {
+            return Err(format!("audit.gateway.hold_chars must be at most 1024, not {}", g.hold_chars));
+        }
+        if let Some(h) = g.fetch_hosts.iter().find(|h| h.is_empty() || h.contains(['/', '@', ' ']) || h.contains("://")) {
+            return Err(format!("audit.gateway.fetch_hosts: {h:?} must be a host or host:port, without scheme or path"));
+        }
+        Ok(())
+    }
+
+    /// The verdict for a file no check can read.
+    pub fn unreadable_files(&self) -> Action {
+        match (self.gateway.unreadable_files, self.image.on_error) {
+            (Some(a), _) => a.into(),
+            (None, FailMode::Closed) => Action::Block,
+            (None, FailMode::Open) => Action::Allow,
+        }
     }
 }
 
@@ -182,5 +258,18 @@ mod tests {
         let e = policy("version = \"1\"\n[text]\ntimeout_ms = 0").unwrap_err();
         assert!(e.contains("timeout_ms"), "{e}");
         assert!(policy("version = \"1\"\ncolour = 1").is_err());
+        let e = policy("version = \"1\"\n[gateway]\nfetch_hosts = [\"http://cdn\"]").unwrap_err();
+        assert!(e.contains("fetch_hosts"), "{e}");
+        let e = policy("version = \"1\"\n[gateway]\nexternal_resources = \"allow\"").unwrap_err();
+        assert!(e.contains("allow") || e.contains("variant"), "{e}");
+    }
+
+    #[test]
+    fn unreadable_files_follow_the_image_fail_mode_unless_set() {
+        assert_eq!(policy("version = \"1\"").unwrap().unreadable_files(), Action::Block);
+        assert_eq!(policy("version = \"1\"\n[image]\non_error = \"open\"").unwrap().unreadable_files(), Action::Allow);
+        let p = policy("version = \"1\"\n[gateway]\nunreadable_files = \"review\"\nhold_chars = 4").unwrap();
+        assert_eq!((p.unreadable_files(), p.gateway.hold_chars), (Action::Review, 4));
+        assert_eq!(p.gateway.external_resources, ExternalResources::Rewrite);
     }
 }

@@ -3,6 +3,7 @@
 //! the host's own record of what its policy decided.
 
 use super::routes::AUDIT_QUERY;
+use crate::audit::Outcome;
 use crate::store::{AuditFilter, AuditRow, Store};
 
 /// The status, content type and body answering `query`.
@@ -38,11 +39,11 @@ fn parse(query: &str) -> Result<(AuditFilter, bool), String> {
             "check" => f.check = Some(value),
             "verdict" if ["allow", "review", "block"].contains(&value.as_str()) => f.verdict = Some(value),
             "verdict" => return Err(format!("verdict must be allow, review or block, not {value:?}")),
-            "outcome" if ["checked", "remembered", "failed-open", "failed-closed"].contains(&value.as_str()) => {
+            "outcome" if Outcome::NAMES.contains(&value.as_str()) => {
                 f.outcome = Some(value)
             }
             "outcome" => {
-                return Err(format!("outcome must be checked, remembered, failed-open or failed-closed, not {value:?}"));
+                return Err(format!("outcome must be one of {}, not {value:?}", Outcome::NAMES.join(", ")));
             }
             "since" => f.since_ms = Some(number(&value)?),
             "until" => f.until_ms = Some(number(&value)?),

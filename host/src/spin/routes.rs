@@ -42,7 +42,7 @@ pub const AUDIT_QUERY: &[(&str, &str)] = &[
     ("route", "only this route, e.g. 'POST /api/detect'"),
     ("check", "input.text, input.image, output.text or output.image"),
     ("verdict", "allow, review or block"),
-    ("outcome", "checked, remembered, failed-open or failed-closed"),
+    ("outcome", "checked, remembered, failed-open, failed-closed or not-auditable"),
     ("since", "from this time (ms since the epoch)"),
     ("until", "up to this time (ms since the epoch)"),
     ("limit", "at most this many rows (default 500)"),
