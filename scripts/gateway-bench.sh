@@ -2,8 +2,10 @@
 # Added latency of `glint gateway` in front of the Gradio test app
 # (tests/gateway/gradio_app.py): benches/gateway/gateway_load.py against the
 # app directly and through the gateway, interleaved, for echo (text in/out)
-# at concurrency 1 and 4 and for flip (image in/out) at concurrency 1.
-# Results: .glint/bench/gateway.jsonl and a table on stdout.
+# at concurrency 1 and 4 and for flip (image in/out) at concurrency 1; then a
+# 500-piece streamed reply of tests/gateway/stream_app.py, directly and through
+# a second gateway (benches/gateway/stream_bench.py).
+# Results: .glint/bench/gateway.jsonl, .glint/bench/gateway-stream.jsonl, tables on stdout.
 #
 #   scripts/gateway-bench.sh [SECONDS_PER_TARGET]   (default 12)
 set -euo pipefail
@@ -37,3 +39,16 @@ for i in range(0, len(rows), 3):
     d, g, a = rows[i:i + 3]
     print(f"{d['api']:5} {d['concurrency']:>2} {d['p50_ms']:>10} {g['p50_ms']:>11} {a['p50_ms']:>9} {d['p99_ms']:>10} {g['p99_ms']:>11} {a['p99_ms']:>9}")
 PYEOF
+
+# The streamed reply: 500 pieces, 5 ms apart.
+port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+GRADIO_SERVER_PORT=$port GLINT_STREAM_DELAY_MS=5 GLINT_STREAM_LOG="$OUT/stream-yields.txt" \
+  "$PY" tests/gateway/stream_app.py >"$OUT/stream-app.out" 2>"$OUT/stream-app.log" & pids+=($!)
+for _ in $(seq 600); do grep -q "^ready" "$OUT/stream-app.out" 2>/dev/null && break; sleep 0.1; done
+SAPP=http://127.0.0.1:$port
+GLINT_LOG=warn target/release/glint gateway --upstream "$SAPP" --listen 127.0.0.1:0 --database "$OUT/gateway-stream-audit.db" \
+  >"$OUT/gateway-stream.out" 2>"$OUT/gateway-stream.log" & pids+=($!)
+for _ in $(seq 600); do grep -q "gateway on" "$OUT/gateway-stream.out" 2>/dev/null && break; sleep 0.1; done
+SGW=$(grep -o 'http://[0-9.:]*' "$OUT/gateway-stream.out" | head -1)
+echo
+"$PY" benches/gateway/stream_bench.py --direct "$SAPP" --gateway "$SGW" --log "$OUT/stream-yields.txt" | tee "$OUT/gateway-stream.jsonl"

@@ -20,9 +20,10 @@ echo "== a PostgreSQL server on loopback for the store tests (scripts/postgres.s
 GLINT_TEST_POSTGRES=$(scripts/postgres.sh start)
 export GLINT_TEST_POSTGRES
 
-echo "== Gradio 5 in a venv, for the gateway tests (scripts/gradio-venv.sh)"
-GLINT_GRADIO_PYTHON=$(scripts/gradio-venv.sh)
-export GLINT_GRADIO_PYTHON
+echo "== Gradio 5 and Gradio 4 in venvs, for the gateway tests (scripts/gradio-venv.sh)"
+GLINT_GRADIO_PYTHON=$(scripts/gradio-venv.sh 5)
+GLINT_GRADIO4_PYTHON=$(scripts/gradio-venv.sh 4)
+export GLINT_GRADIO_PYTHON GLINT_GRADIO4_PYTHON
 
 echo "== guest logic, natively (components/detect-core)"
 cargo +stable test --locked --manifest-path components/Cargo.toml -p glint-detect-core -p glint-audit-core 2>&1 | tee -a "$log"

@@ -1,5 +1,6 @@
 //! The HTTP/1 accept loop `glint up` and `glint gateway` share: one task per
-//! connection, a deadline on reading request headers, and a stop signal.
+//! connection, no Nagle delay (event streams write many small pieces), a
+//! deadline on reading request headers, and a stop signal.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -30,6 +31,9 @@ where
             accepted = listener.accept() => accepted?,
             () = &mut shutdown => return Ok(()),
         };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!("connection from {peer}: TCP_NODELAY: {e}");
+        }
         let service = service.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {

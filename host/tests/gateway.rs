@@ -6,51 +6,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::gradio::*;
 use common::*;
 
-/// A child process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("GLINT_GRADIO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home().join(".glint/gradio-venv/bin/python"));
-    assert!(p.exists(), "{} is missing: run scripts/gradio-venv.sh (scripts/test.sh does)", p.display());
-    p
-}
-
-/// Starts `cmd`; waits for the stdout line containing `marker`; the URL in it.
-fn spawn_until(mut cmd: Command, marker: &str) -> (Proc, String) {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .find(|l| l.as_ref().is_ok_and(|l| l.contains(marker)))
-        .unwrap_or_else(|| panic!("no {marker:?} line"))
-        .unwrap();
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("a URL").to_string();
-    (Proc(child), url)
-}
-
 /// The test app, counting calls into `calls`.
-fn gradio_app(calls: &Path) -> (Proc, String) {
-    let mut cmd = Command::new(python());
-    cmd.arg(home().join("tests/gateway/gradio_app.py"))
-        .env("GRADIO_SERVER_PORT", free_port().to_string())
-        .env("GLINT_GATEWAY_CALLS", calls);
-    spawn_until(cmd, "ready http://")
+fn gradio_app_counting(calls: &Path) -> (Proc, String) {
+    gradio_app(&python(), "gradio_app.py", &[("GLINT_GATEWAY_CALLS", calls)])
 }
 
 /// A three-frame animated GIF (written by Pillow from the Gradio venv).
@@ -75,32 +39,9 @@ fn upload(gw: &str, file: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn gateway(upstream: &str, manifest: &Path, extra: &[&str]) -> (Proc, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_glint"));
-    cmd.current_dir(home())
-        .args(["gateway", "--upstream", upstream, "--listen", "127.0.0.1:0", "--manifest"])
-        .arg(manifest)
-        .args(["--database", &temp_dir("gateway-db").join("audit.db").display().to_string()])
-        .args(extra)
-        .env("GLINT_METRICS_TOKEN", METRICS_TOKEN);
-    spawn_until(cmd, "gateway on http://")
-}
-
-fn curl(args: &[&str]) -> String {
-    let out = Command::new("curl").args(["-s", "-N", "--max-time", "60"]).args(args).output().expect("curl runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// POST /gradio_api/call/echo then the event stream, with curl.
 fn call_echo(base: &str, text: &str) -> String {
-    let body = serde_json::json!({ "data": [text] }).to_string();
-    let started = curl(&["-X", "POST", &format!("{base}/gradio_api/call/echo"), "-H", "content-type: application/json", "-d", &body]);
-    let id: serde_json::Value = serde_json::from_str(&started).unwrap_or_else(|e| panic!("{started}: {e}"));
-    curl(&[&format!("{base}/gradio_api/call/echo/{}", id["event_id"].as_str().unwrap())])
+    call(base, "/gradio_api", "echo", serde_json::json!([text]))
 }
 
 fn calls(path: &Path) -> usize {
@@ -110,8 +51,8 @@ fn calls(path: &Path) -> usize {
 #[test]
 fn the_gateway_audits_a_real_gradio_app() {
     let counter = temp_dir("gradio-calls").join("calls.txt");
-    let (_app, app_url) = gradio_app(&counter);
-    let (_gw, gw) = gateway(&app_url, &home().join("spin.toml"), &[]);
+    let (_app, app_url) = gradio_app_counting(&counter);
+    let (_gw, gw, _) = gateway(&app_url, &home().join("spin.toml"), &[]);
 
     // Benign text: the same event stream as the app's own.
     let direct = call_echo(&app_url, "hello there");
@@ -136,14 +77,7 @@ fn the_gateway_audits_a_real_gradio_app() {
     assert_eq!(call_echo(&gw, "raise:nope"), call_echo(&app_url, "raise:nope"));
 
     // gradio_client: queue/join + queue/data, an upload and an image result.
-    let out = Command::new(python())
-        .arg(home().join("tests/gateway/client_check.py"))
-        .arg(&gw)
-        .arg(home().join("samples/chelsea.png"))
-        .output()
-        .unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && said.trim_end().ends_with("ok"), "client_check.py: {said}");
+    check_script(&python(), "client_check.py", &[&gw, home().join("samples/chelsea.png").to_str().unwrap()]);
 
     // Upload then flip with curl: the result's URL points at the gateway and
     // the file is served through it.
@@ -171,10 +105,10 @@ fn the_gateway_audits_a_real_gradio_app() {
 #[test]
 fn blocked_images_never_reach_the_app_and_failures_are_clear() {
     let counter = temp_dir("gradio-calls").join("calls.txt");
-    let (_app, app_url) = gradio_app(&counter);
+    let (_app, app_url) = gradio_app_counting(&counter);
     // A policy that blocks every image.
     let (_dir, strict) = manifest_with("gateway-strict", |m| m.replace("review = { \"image.nsfw\" = 0.2 }", "review = { \"image.nsfw\" = 0.0 }").replace("block = { \"image.nsfw\" = 0.8 }", "block = { \"image.nsfw\" = 0.0 }"));
-    let (_gw, gw) = gateway(&app_url, &strict, &["--max-body-bytes", "2000000"]);
+    let (_gw, gw, _) = gateway(&app_url, &strict, &["--max-body-bytes", "2000000"]);
 
     for file in [home().join("samples/coffee.png"), animated_gif()] {
         let said = upload(&gw, &file);

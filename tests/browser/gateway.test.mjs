@@ -4,41 +4,16 @@
 // app counts no call for the blocked input. Run by scripts/test.sh.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
-import { createServer } from "node:net";
+import { join } from "node:path";
 import { launchChromium } from "./chromium.mjs";
+import { freePort, glint, killAll, python, root, start } from "./procs.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const out = join(root, "tests", "browser", "out");
-const glint = join(root, "target", "release", "glint");
-const python = process.env.GLINT_GRADIO_PYTHON || join(root, ".glint", "gradio-venv", "bin", "python");
 const scratch = mkdtempSync(join(tmpdir(), "glint-gateway-ui-"));
 const calls = join(scratch, "calls.txt");
-const children = [];
 let gateway, browser;
-
-/** Starts a process and resolves with the first URL on the stdout line matching `marker`. */
-function start(cmd, args, marker, env = {}) {
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not start in 120 s`)), 120_000);
-    createInterface({ input: child.stdout }).on("line", (l) => {
-      if (l.includes(marker)) { clearTimeout(timer); resolve(l.match(/http:\/\/\S+/)[0]); }
-    });
-    child.once("exit", (code) => reject(new Error(`${cmd} exited with ${code}`)));
-  });
-}
-
-/** A port nobody listens on now. */
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
 
 const appCalls = () => (existsSync(calls) ? readFileSync(calls, "utf8").split("\n").filter(Boolean).length : 0);
 
@@ -54,7 +29,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  for (const c of children) c.kill("SIGINT");
+  killAll();
 });
 
 async function echo(page, text) {

@@ -2,7 +2,6 @@
 //! or outputs, where the texts and files are inside a `data` array, and the
 //! shapes Gradio's own clients read errors from.
 
-use base64::Engine;
 use serde_json::Value;
 
 /// A request the gateway audits; everything else passes through unchanged.
@@ -62,12 +61,13 @@ pub struct FileRef {
     pub url: Option<String>,
 }
 
-/// The texts, files and inline (data-URL) images of a value.
+/// The texts, files and inline (data-URL) contents of a value.
 #[derive(Debug, Default)]
 pub struct Collected {
     pub texts: Vec<String>,
     pub files: Vec<FileRef>,
-    pub inline_images: Vec<Vec<u8>>,
+    /// The bytes of `data:` URLs (images, mostly).
+    pub inline: Vec<Vec<u8>>,
 }
 
 /// Walks `v` (a `data` array): strings are texts unless they are data URLs;
@@ -82,30 +82,34 @@ pub fn collect(v: &Value) -> Collected {
 fn walk(v: &Value, out: &mut Collected) {
     match v {
         Value::String(s) => match data_url_bytes(s) {
-            Some(bytes) => out.inline_images.push(bytes),
+            Some(bytes) => out.inline.push(bytes),
             None if !s.trim().is_empty() => out.texts.push(s.clone()),
             None => {}
         },
         Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
-        Value::Object(map) if is_file_data(map) => {
-            let field = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_string);
-            out.files.push(FileRef { path: field("path"), url: field("url") });
-        }
+        Value::Object(map) if is_file_data(map) => out.files.push(FileRef::of(map)),
         Value::Object(map) => map.values().for_each(|i| walk(i, out)),
         _ => {}
     }
 }
 
-fn is_file_data(map: &serde_json::Map<String, Value>) -> bool {
+impl FileRef {
+    /// The `path` and `url` of a FileData object.
+    pub fn of(map: &serde_json::Map<String, Value>) -> FileRef {
+        let field = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_string);
+        FileRef { path: field("path"), url: field("url") }
+    }
+}
+
+/// Whether an object is Gradio's FileData (a file of the app).
+pub fn is_file_data(map: &serde_json::Map<String, Value>) -> bool {
     let tagged = map.get("meta").and_then(|m| m.get("_type")).and_then(Value::as_str) == Some("gradio.FileData");
     tagged || ((map.contains_key("path") || map.contains_key("url")) && map.contains_key("orig_name"))
 }
 
-/// The bytes of a `data:…;base64,…` URL.
-fn data_url_bytes(s: &str) -> Option<Vec<u8>> {
-    let rest = s.strip_prefix("data:")?;
-    let (_, payload) = rest.split_once(";base64,")?;
-    base64::engine::general_purpose::STANDARD.decode(payload.trim()).ok()
+/// The bytes of a string that is a whole `data:` URL.
+pub fn data_url_bytes(s: &str) -> Option<Vec<u8>> {
+    super::resources::data_url(s.strip_prefix("data:")?)
 }
 
 /// The `event_id` Gradio would have answered, for a call the gateway stopped.
@@ -164,6 +168,6 @@ mod tests {
         assert_eq!(c.texts, ["hello", "cat", "dog"]); // object values in key order
         assert_eq!(c.files.len(), 1);
         assert_eq!(c.files[0].path.as_deref(), Some("/tmp/gradio/x/cat.png"));
-        assert_eq!(c.inline_images, [b"\x89PNG\r\n\x1a\n".to_vec()]);
+        assert_eq!(c.inline, [b"\x89PNG\r\n\x1a\n".to_vec()]);
     }
 }

@@ -12,9 +12,13 @@
 
 mod body;
 mod checks;
+pub mod diff;
 mod gradio;
+mod holdback;
 mod ledger;
 mod multipart;
+mod outputs;
+mod resources;
 mod sse;
 mod streams;
 mod upstream;
@@ -29,10 +33,11 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use body::{Response, detail, full, json};
-use checks::{Gathered, is_image};
+use checks::Gathered;
 use gradio::{Api, blocked_event_id, queue_error};
 use ledger::{FileLedger, Owed};
-use streams::{Flavor, error_event};
+use outputs::OutputStream;
+use streams::{Flavor, StreamContext, error_event};
 use upstream::Upstream;
 
 use crate::app::Glint;
@@ -145,6 +150,12 @@ impl Gateway {
 
     async fn route(self: Arc<Self>, api: Api, req: hyper::Request<Incoming>, cx: AuditContext) -> Response {
         let prefix = if req.uri().path().starts_with("/gradio_api/") { "/gradio_api" } else { "" }.to_string();
+        let mut ours = vec![self.upstream.authority().to_string()];
+        for h in [http::header::HOST.as_str(), "x-forwarded-host"] {
+            if let Some(v) = req.headers().get(h).and_then(|v| v.to_str().ok()) {
+                ours.extend(v.split(',').map(|a| a.trim().to_string()).filter(|a| !a.is_empty()));
+            }
+        }
         match api {
             Api::Other => self.pass(req).await,
             Api::File(path) if self.files.is_withheld(&path) => {
@@ -152,13 +163,13 @@ impl Gateway {
             }
             Api::File(_) => self.pass(req).await,
             Api::CallStart(_) | Api::QueueJoin => self.start_call(api, req, &prefix, cx).await,
-            Api::Predict(_) => self.predict(req, &prefix, cx).await,
+            Api::Predict(_) => self.predict(req, StreamContext { prefix, ours, cx }).await,
             Api::Upload => self.upload(req, cx).await,
             Api::CallStream { event_id, .. } => {
                 if let Some(message) = self.owed.take_call(&event_id) {
                     return sse_response(full(error_event(Flavor::Call, &event_id, &message)));
                 }
-                self.stream(Flavor::Call, req, Vec::new(), prefix, cx).await
+                self.stream(Flavor::Call, req, Vec::new(), StreamContext { prefix, ours, cx }).await
             }
             Api::QueueData => {
                 let owed: Vec<Vec<u8>> = self
@@ -167,7 +178,7 @@ impl Gateway {
                     .iter()
                     .map(|m| sse::format(None, &m.to_string()))
                     .collect();
-                self.stream(Flavor::Queue, req, owed, prefix, cx).await
+                self.stream(Flavor::Queue, req, owed, StreamContext { prefix, ours, cx }).await
             }
         }
     }
@@ -228,14 +239,15 @@ impl Gateway {
         }
     }
 
-    /// One-shot calls: inputs audited, the answer read whole and audited.
-    async fn predict(&self, req: hyper::Request<Incoming>, prefix: &str, cx: AuditContext) -> Response {
+    /// One-shot calls: inputs audited, the answer read whole and audited
+    /// like a stream's last message.
+    async fn predict(&self, req: hyper::Request<Incoming>, sc: StreamContext) -> Response {
         let (parts, body) = req.into_parts();
         let (bytes, value) = match self.read_call(body).await {
             Ok(v) => v,
             Err(r) => return r,
         };
-        if let Some(message) = self.audit_data("input", &value["data"], prefix, &cx).await {
+        if let Some(message) = self.audit_data("input", &value["data"], &sc.prefix, &sc.cx).await {
             return json(400, &serde_json::json!({ "error": message }));
         }
         let response = match self.upstream.send(parts, full(bytes)).await {
@@ -249,16 +261,26 @@ impl Gateway {
             Ok(Err(e)) => return detail(502, &format!("the Gradio app's answer could not be read: {e}")),
             Err(_) => return detail(504, "the Gradio app did not finish its answer in time"),
         };
-        if parts.status.is_success()
-            && let Ok(out) = serde_json::from_slice::<Value>(&answer)
-        {
-            if let Some(message) = self.audit_data("output", &out["data"], prefix, &cx).await {
-                return json(400, &serde_json::json!({ "error": message }));
-            }
-        } else if parts.status.is_success() {
-            return detail(502, "the Gradio app answered with something that is not JSON; the gateway cannot audit it");
+        if !parts.status.is_success() {
+            return hyper::Response::from_parts(parts, full(answer));
         }
-        hyper::Response::from_parts(parts, full(answer))
+        let Ok(mut out) = serde_json::from_slice::<Value>(&answer) else {
+            return detail(502, "the Gradio app answered with something that is not JSON; the gateway cannot audit it");
+        };
+        let data = out["data"].take();
+        let mut call = OutputStream::default();
+        let result = self.advance(&mut call, &data, false, true, false, &sc).await;
+        self.log_call(&sc.cx, &mut call).await;
+        match result {
+            Err(message) => json(400, &serde_json::json!({ "error": message })),
+            Ok(Some(shown)) if shown != data => {
+                out["data"] = shown;
+                let mut parts = parts;
+                parts.headers.remove(http::header::CONTENT_LENGTH);
+                hyper::Response::from_parts(parts, full(out.to_string()))
+            }
+            Ok(_) => hyper::Response::from_parts(parts, full(answer)),
+        }
     }
 
     /// `…/upload`: every image among the files is audited before the app
@@ -273,16 +295,18 @@ impl Gateway {
         let Some(boundary) = multipart::boundary(content_type) else {
             return detail(400, "an upload must be multipart/form-data with a boundary");
         };
-        let images: Vec<Bytes> = match multipart::parse(&bytes, &boundary) {
-            Ok(parts) => parts
-                .iter()
-                .filter(|p| p.filename.is_some() && is_image(p.body))
-                .map(|p| bytes.slice_ref(p.body))
-                .collect(),
+        let mut files = Gathered::default();
+        match multipart::parse(&bytes, &boundary) {
+            Ok(parts) => {
+                let unreadable = self.unreadable_action();
+                for p in parts.iter().filter(|p| p.filename.is_some()) {
+                    files.add(bytes.slice_ref(p.body), p.filename.as_deref().unwrap_or("a file"), unreadable);
+                }
+            }
             Err(m) => return detail(400, &format!("the upload is not valid multipart/form-data: {m}")),
         };
-        if !images.is_empty()
-            && let Some(message) = self.audit("input", Gathered { texts: Vec::new(), images, files: Vec::new() }, cx).await
+        if !files.is_empty()
+            && let Some(message) = self.audit("input", files, &cx).await
         {
             return detail(400, &message);
         }
@@ -302,14 +326,7 @@ impl Gateway {
     }
 
     /// An event stream from the app, rewritten by [`Gateway::pump`].
-    async fn stream(
-        self: Arc<Self>,
-        flavor: Flavor,
-        req: hyper::Request<Incoming>,
-        first: Vec<Vec<u8>>,
-        prefix: String,
-        cx: AuditContext,
-    ) -> Response {
+    async fn stream(self: Arc<Self>, flavor: Flavor, req: hyper::Request<Incoming>, first: Vec<Vec<u8>>, sc: StreamContext) -> Response {
         let (parts, body) = req.into_parts();
         let upstream = match self.upstream.send(parts, body::streamed(body)).await {
             Ok(r) if r.status().is_success() => Some(r.into_body()),
@@ -326,7 +343,7 @@ impl Gateway {
             first.push(sse::format(None, &serde_json::json!({ "msg": "close_stream", "event_id": null }).to_string()));
         }
         let (tx, body) = body::channel(16);
-        tokio::spawn(self.pump(flavor, first, upstream, prefix, cx, tx));
+        tokio::spawn(self.pump(flavor, first, upstream, sc, tx));
         sse_response(body)
     }
 }

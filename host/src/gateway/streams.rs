@@ -1,10 +1,15 @@
-//! Rewriting Gradio's event streams on their way to the client: events that
-//! carry outputs are audited before they are forwarded, everything else
-//! (heartbeats, estimations, progress) passes at once. A block, a malformed
-//! or oversized event, an upstream that goes silent, or one that ends in
-//! the middle of an event ends the stream with an error the client's Gradio
-//! code shows.
+//! Rewriting Gradio's event streams on their way to the client. Messages
+//! that carry outputs go through the call's [`OutputStream`]: the value the
+//! client would rebuild is audited (only what is new, plus a seam), texts
+//! still streaming are held back at their unfinished end, and the client
+//! gets the edits to what passed. Everything else (heartbeats, estimations,
+//! progress) passes at once. A block ends that call with Gradio's error
+//! message and drops the rest of it; a malformed or oversized event, an
+//! upstream that goes silent or ends in the middle of an event ends the
+//! stream with an error the client's Gradio code shows. Each call's
+//! decisions are logged once, as one summary per check, when it ends.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -14,21 +19,37 @@ use tokio::sync::mpsc;
 
 use super::Gateway;
 use super::gradio::queue_error;
+use super::outputs::OutputStream;
 use super::sse::{self, Event, SseParser};
+use crate::audit::Decision;
 use crate::store::AuditContext;
 
 /// Which protocol a stream speaks.
 #[derive(Clone, Copy)]
 pub enum Flavor {
-    /// `GET …/call/<api>/<id>`: `event: generating|complete|error|heartbeat`, data = outputs.
+    /// `GET …/call/<api>/<id>`: `event: generating|complete|error|heartbeat`,
+    /// data = whole outputs every time.
     Call,
-    /// `GET …/queue/data`: `data: {"msg": …}` messages.
+    /// `GET …/queue/data`: `data: {"msg": …}` messages of every call of a
+    /// session; `process_generating` carries edits from its second message on.
     Queue,
+}
+
+/// What a stream's outputs need besides themselves.
+pub struct StreamContext {
+    /// `/gradio_api` or `` (Gradio 4 has no prefix).
+    pub prefix: String,
+    /// The authorities (`host:port`) that mean the app itself: the
+    /// upstream's, and the ones the client reaches the gateway by.
+    pub ours: Vec<String>,
+    pub cx: AuditContext,
 }
 
 /// What to do with one event.
 enum Step {
     Forward(Vec<u8>),
+    /// Nothing the client needs yet.
+    Skip,
     /// Forward these bytes, then end the stream.
     End(Vec<u8>),
 }
@@ -49,15 +70,28 @@ impl Gateway {
         flavor: Flavor,
         first: Vec<Vec<u8>>,
         upstream: Option<hyper::body::Incoming>,
-        prefix: String,
-        cx: AuditContext,
+        sc: StreamContext,
         tx: mpsc::Sender<Bytes>,
     ) {
+        let mut calls: HashMap<String, OutputStream> = HashMap::new();
+        self.pump_events(flavor, first, upstream, &sc, &tx, &mut calls).await;
+        // Calls the stream ended in the middle of: what was decided is logged all the same.
+        for (_, mut call) in calls {
+            self.log_call(&sc.cx, &mut call).await;
+        }
+    }
+
+    async fn pump_events(
+        &self,
+        flavor: Flavor,
+        first: Vec<Vec<u8>>,
+        upstream: Option<hyper::body::Incoming>,
+        sc: &StreamContext,
+        tx: &mpsc::Sender<Bytes>,
+        calls: &mut HashMap<String, OutputStream>,
+    ) {
         let stall = self.options.client_stall;
-        let send = |bytes: Vec<u8>| {
-            let tx = tx.clone();
-            async move { tx.send_timeout(Bytes::from(bytes), stall).await.is_ok() }
-        };
+        let send = |bytes: Vec<u8>| async move { tx.send_timeout(Bytes::from(bytes), stall).await.is_ok() };
         for bytes in first {
             if !send(bytes).await {
                 return;
@@ -94,9 +128,13 @@ impl Gateway {
                 }
             };
             for event in events {
-                let step = self.step(flavor, event, &prefix, &cx).await;
+                let step = match flavor {
+                    Flavor::Call => self.call_step(event, sc, calls.entry(String::new()).or_default()).await,
+                    Flavor::Queue => self.queue_step(event, sc, calls).await,
+                };
                 let (bytes, end) = match step {
                     Step::Forward(b) => (b, false),
+                    Step::Skip => continue,
                     Step::End(b) => (b, true),
                 };
                 if !send(bytes).await || end {
@@ -106,38 +144,131 @@ impl Gateway {
         }
     }
 
-    async fn step(&self, flavor: Flavor, event: Event, prefix: &str, cx: &AuditContext) -> Step {
-        let (outputs, event_id) = match flavor {
-            Flavor::Call => match event.event.as_deref() {
-                Some("generating" | "complete") => match serde_json::from_str::<Value>(&event.data) {
-                    Ok(v) => (v, String::new()),
-                    Err(e) => return Step::End(error_event(flavor, "", &format!("the Gradio app sent a malformed event: {e}"))),
-                },
-                _ => return Step::Forward(event.raw),
-            },
-            Flavor::Queue => {
-                let Ok(msg) = serde_json::from_str::<Value>(&event.data) else {
-                    return Step::End(error_event(flavor, "", "the Gradio app sent a malformed queue message"));
-                };
-                let kind = msg["msg"].as_str().unwrap_or("");
-                let success = msg["success"].as_bool().unwrap_or(true);
-                if !matches!(kind, "process_generating" | "process_completed") || !success {
-                    return Step::Forward(event.raw);
-                }
-                (msg["output"]["data"].clone(), msg["event_id"].as_str().unwrap_or("").to_string())
-            }
+    /// One event of the call API's stream (whole outputs in every event).
+    async fn call_step(&self, event: Event, sc: &StreamContext, call: &mut OutputStream) -> Step {
+        let finished = match event.event.as_deref() {
+            Some("generating") => false,
+            Some("complete") => true,
+            _ => return Step::Forward(event.raw),
         };
-        let blocked = self.audit_data("output", &outputs, prefix, cx).await;
-        match blocked {
-            None => Step::Forward(event.raw),
-            Some(message) => {
-                let bytes = error_event(flavor, &event_id, &message);
-                match flavor {
-                    // The queue stream serves other calls of the session too.
-                    Flavor::Queue => Step::Forward(bytes),
-                    Flavor::Call => Step::End(bytes),
-                }
+        if call.blocked {
+            return Step::Skip;
+        }
+        let data: Value = match serde_json::from_str(&event.data) {
+            Ok(v) => v,
+            Err(e) => return Step::End(error_event(Flavor::Call, "", &format!("the Gradio app sent a malformed event: {e}"))),
+        };
+        let result = self.advance(call, &data, false, finished, false, sc).await;
+        if finished || result.is_err() {
+            self.log_call(&sc.cx, call).await;
+        }
+        match result {
+            Ok(Some(out)) if out != data || !finished => {
+                let name = if finished { "complete" } else { "generating" };
+                Step::Forward(sse::format(Some(name), &out.to_string()))
+            }
+            Ok(Some(_)) => Step::Forward(event.raw),
+            Ok(None) => Step::Skip,
+            Err(message) => Step::End(error_event(Flavor::Call, "", &message)),
+        }
+    }
+
+    /// One message of the queue stream, which carries every call of a session.
+    async fn queue_step(&self, event: Event, sc: &StreamContext, calls: &mut HashMap<String, OutputStream>) -> Step {
+        let Ok(mut msg) = serde_json::from_str::<Value>(&event.data) else {
+            return Step::End(error_event(Flavor::Queue, "", "the Gradio app sent a malformed queue message"));
+        };
+        let kind = msg["msg"].as_str().unwrap_or("").to_string();
+        let success = msg["success"].as_bool().unwrap_or(true);
+        let event_id = msg["event_id"].as_str().unwrap_or("").to_string();
+        let finished = match kind.as_str() {
+            "process_generating" | "process_streaming" if success => false,
+            "process_completed" => true,
+            _ => return Step::Forward(event.raw),
+        };
+        let mut call = if finished { calls.remove(&event_id).unwrap_or_default() } else { std::mem::take(calls.entry(event_id.clone()).or_default()) };
+        if call.blocked {
+            // Its error was sent: the rest of this call is dropped.
+            if !finished {
+                calls.insert(event_id, call);
+            }
+            return Step::Skip;
+        }
+        if !success {
+            self.log_call(&sc.cx, &mut call).await;
+            return Step::Forward(event.raw);
+        }
+        let data = msg["output"]["data"].take();
+        let edits = !finished && call.upstream().is_some();
+        let result = self.advance(&mut call, &data, edits, finished, !finished, sc).await;
+        if finished || result.is_err() {
+            self.log_call(&sc.cx, &mut call).await;
+        }
+        if !finished {
+            calls.insert(event_id.clone(), call);
+        }
+        match result {
+            Ok(Some(out)) if out != data || !finished => {
+                msg["output"]["data"] = out;
+                Step::Forward(sse::format(None, &msg.to_string()))
+            }
+            Ok(Some(_)) => Step::Forward(event.raw),
+            Ok(None) => Step::Skip,
+            Err(message) => Step::Forward(error_event(Flavor::Queue, &event_id, &message)),
+        }
+    }
+
+    /// Takes one message's `data` into `call`, audits what is new, and
+    /// answers what the client gets (`None`: nothing yet) or the block
+    /// message. `edits`: `data` holds Gradio's edits; `send_edits`: answer
+    /// edits against what was sent; `finished`: the call's last message.
+    pub(super) async fn advance(
+        &self,
+        call: &mut OutputStream,
+        data: &Value,
+        edits: bool,
+        finished: bool,
+        send_edits: bool,
+        sc: &StreamContext,
+    ) -> Result<Option<Value>, String> {
+        let outcome = self.advance_unblocked(call, data, edits, finished, send_edits, sc).await;
+        call.blocked = outcome.is_err();
+        outcome
+    }
+
+    async fn advance_unblocked(
+        &self,
+        call: &mut OutputStream,
+        data: &Value,
+        edits: bool,
+        finished: bool,
+        send_edits: bool,
+        sc: &StreamContext,
+    ) -> Result<Option<Value>, String> {
+        call.absorb(data, edits).map_err(|e| format!("the Gradio app sent a streamed update the gateway cannot apply: {e}"))?;
+        let hold = self.hold_chars();
+        let mut plan = call.plan(finished, hold);
+        let mut gathered = self.gather(std::mem::take(&mut plan.collected), &sc.prefix).await?;
+        let resources = self.gather_resources(&plan.urls, &mut gathered, sc).await;
+        if !gathered.is_empty() {
+            let files = gathered.files.clone();
+            let (decisions, blocked) = self.run_checks("output", gathered, finished).await;
+            call.decisions.extend(decisions);
+            self.settle_files(&files, blocked.is_some());
+            if let Some(message) = blocked {
+                return Err(message);
             }
         }
+        call.commit(std::mem::take(&mut plan.audited), resources);
+        Ok(call.release(finished, hold, send_edits))
+    }
+
+    /// Logs a call's decisions as one summary per check.
+    pub(super) async fn log_call(&self, cx: &AuditContext, call: &mut OutputStream) {
+        self.log(cx, Decision::summarise(std::mem::take(&mut call.decisions))).await;
+    }
+
+    fn hold_chars(&self) -> usize {
+        self.glint.audit.as_ref().map_or(0, |a| a.policy.gateway.hold_chars)
     }
 }

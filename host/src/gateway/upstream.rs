@@ -80,7 +80,11 @@ impl Upstream {
         for h in HOP_BY_HOP {
             parts.headers.remove(*h);
         }
-        let request = hyper::Request::from_parts(parts, body);
+        self.request(hyper::Request::from_parts(parts, body)).await
+    }
+
+    /// Sends `request` as it is, with the deadline on the answer's headers.
+    async fn request(&self, request: hyper::Request<GatewayBody>) -> Result<hyper::Response<hyper::body::Incoming>, UpstreamError> {
         match tokio::time::timeout(self.timeout, self.client.request(request)).await {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(UpstreamError::Unreachable(describe(&e))),
@@ -88,11 +92,20 @@ impl Upstream {
         }
     }
 
-    /// GETs `path_and_query` and reads at most `max_bytes` of the body.
+    /// GETs `path_and_query` from the app and reads at most `max_bytes` of the body.
     pub async fn fetch(&self, path_and_query: &str, max_bytes: usize) -> Result<(u16, Bytes), UpstreamError> {
-        let req = http::Request::get(path_and_query).body(()).expect("valid request");
-        let (parts, ()) = req.into_parts();
-        let response = self.send(parts, super::body::full(Bytes::new())).await?;
+        self.get(&format!("{}{path_and_query}", self.base), max_bytes).await
+    }
+
+    /// GETs an absolute `http://` URL (a host the policy lists), with the same limits.
+    pub async fn fetch_url(&self, url: &str, max_bytes: usize) -> Result<(u16, Bytes), UpstreamError> {
+        self.get(url, max_bytes).await
+    }
+
+    async fn get(&self, url: &str, max_bytes: usize) -> Result<(u16, Bytes), UpstreamError> {
+        let uri: http::Uri = url.parse().map_err(|e| UpstreamError::Unreachable(format!("{url}: {e}")))?;
+        let request = hyper::Request::get(uri).body(super::body::full(Bytes::new())).expect("valid request");
+        let response = self.request(request).await?;
         let status = response.status().as_u16();
         let limited = http_body_util::Limited::new(response.into_body(), max_bytes);
         let bytes = tokio::time::timeout(self.timeout, limited.collect())
@@ -101,6 +114,11 @@ impl Upstream {
             .map_err(|e| UpstreamError::Body(format!("{e} (limit {max_bytes} bytes)")))?
             .to_bytes();
         Ok((status, bytes))
+    }
+
+    /// The app's `host:port`.
+    pub fn authority(&self) -> &str {
+        self.base.split_once("://").map_or(self.base.as_str(), |(_, a)| a)
     }
 }
 

@@ -3,6 +3,8 @@
 //! clients (cookie + CSRF token) for accounts made with `glint users add`.
 #![allow(dead_code)]
 
+pub mod gradio;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
