@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-use crate::app::ModelRun;
+use crate::detection::ModelRun;
 use crate::plugins::DetectResponse;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -7,7 +7,7 @@ use ab_glyph::{Font, FontArc, PxScale, ScaleFont, point};
 use anyhow::Context;
 use image::{Rgb, RgbImage};
 
-use crate::app::DetectionOut;
+use crate::detection::DetectionOut;
 
 const PALETTE: [[u8; 3]; 6] = [[230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240]];
 

@@ -121,17 +121,9 @@ impl PluginEngine {
         let bytes = self.engine.precompile_component(wasm)?;
         // SAFETY: `bytes` was produced just above by this engine.
         let component = unsafe { Component::deserialize(&self.engine, &bytes)? };
-        if let Err(e) = write_atomically(&path, &bytes) {
+        if let Err(e) = crate::atomic_file::write(&path, &bytes) {
             tracing::warn!("cannot write compiled cache {}: {e}", path.display());
         }
         Ok((component, CacheOutcome::Miss))
     }
-}
-
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().expect("cache file has a folder");
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".tmp-{}-{:?}", std::process::id(), std::thread::current().id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }

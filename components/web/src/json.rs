@@ -30,6 +30,7 @@ pub fn detect_result(r: &DetectResult) -> Value {
             "device": r.model.device,
         },
         "plugin": r.plugin,
+        "plugin_sha256": r.plugin_sha256,
         "cached": r.cached,
         "elapsed_ms": r.elapsed_ms,
         "result_id": r.result_id,

@@ -173,7 +173,7 @@ impl Audit {
         bytes: Vec<u8>,
         deadline: Duration,
     ) -> Result<Verdict, AuditFailure> {
-        for entry in env.models.entries().filter(|e| e.manifest.model.family == AUDIT_FAMILY && e.is_installed()) {
+        for entry in env.models.entries().into_iter().filter(|e| e.manifest.model.family == AUDIT_FAMILY && e.is_installed()) {
             env.models.ensure_loaded(&entry.name).map_err(|e| AuditFailure::Failed(e.message))?;
         }
         let image = Some(Image { bytes, mime: String::new() });

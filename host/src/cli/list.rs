@@ -5,10 +5,10 @@ use glint::{Config, Glint};
 use serde::Serialize;
 
 #[derive(Serialize)]
-struct ModelRow<'a> {
-    version: &'a str,
-    family: &'a str,
-    description: &'a str,
+struct ModelRow {
+    version: String,
+    family: String,
+    description: String,
     backend: String,
     backends: Vec<String>,
     /// Whether every file the manifest names is present.
@@ -16,14 +16,15 @@ struct ModelRow<'a> {
     sources: Vec<String>,
 }
 
-fn model_rows(models: &ModelRegistry) -> Vec<ModelRow<'_>> {
+fn model_rows(models: &ModelRegistry) -> Vec<ModelRow> {
     models
         .entries()
+        .into_iter()
         .map(|e| ModelRow {
-            version: &e.name,
-            family: &e.manifest.model.family,
-            description: &e.manifest.model.description,
-            backend: models.backend_for(e).to_string(),
+            version: e.name.clone(),
+            family: e.manifest.model.family.clone(),
+            description: e.manifest.model.description.clone(),
+            backend: models.backend_for(&e).to_string(),
             backends: e.manifest.backends().iter().map(|b| b.to_string()).collect(),
             installed: e.is_installed(),
             sources: e.manifest.source.iter().map(|s| format!("{}:{}=={}", s.registry, s.package, s.version)).collect(),

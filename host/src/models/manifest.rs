@@ -18,6 +18,10 @@ pub struct ModelManifest {
     pub graphs: BTreeMap<String, GraphFiles>,
     #[serde(default)]
     pub assets: BTreeMap<String, String>,
+    /// Optional pins: file name → sha256 (hex). A pinned file whose bytes
+    /// differ refuses the whole version.
+    #[serde(default)]
+    pub sha256: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -73,6 +77,12 @@ impl ModelManifest {
         }
         for f in m.files() {
             check_file_name(f)?;
+        }
+        for (f, hex) in &m.sha256 {
+            check_file_name(f)?;
+            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                bail!("sha256.{f:?}: give the file's sha256 as 64 hex digits, not {hex:?}");
+            }
         }
         Ok(m)
     }
@@ -142,5 +152,7 @@ mod tests {
         assert!(e.to_string().contains("plain file name"), "{e}");
         let e = ModelManifest::parse(&OK.replace("backend = \"onnx\"", "backend = \"tpu\"")).unwrap_err();
         assert!(e.to_string().contains("tpu"), "{e}");
+        let e = ModelManifest::parse(&format!("{OK}\n[sha256]\n\"ssd.onnx\" = \"abc\"")).unwrap_err();
+        assert!(e.to_string().contains("64 hex"), "{e}");
     }
 }

@@ -5,4 +5,4 @@ mod manifest;
 mod registry;
 
 pub use manifest::{GraphFiles, ModelManifest, SourcePackage};
-pub use registry::{GraphSnapshot, LoadedModel, ModelEntry, ModelRegistry, RegistryOptions};
+pub use registry::{GraphSnapshot, LoadedModel, ModelEntry, ModelRegistry, ModelView, RegistryOptions, StageError, Staged};

@@ -4,6 +4,7 @@
 //! cap. A trap is an error, never a panic, and the trapped instance is
 //! thrown away.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::Store;
@@ -11,9 +12,12 @@ use wasmtime::Store;
 use super::bindings::auditor::exports::glint::plugins::auditor::{AuditInput, AuditOutput};
 use super::bindings::auditor::AuditorHost;
 use super::bindings::glint::plugins::types::{Detection, ErrorCode, Image, Verdict};
+use super::plugin::Plugin;
+use super::pool::Warm;
 use super::registry::PluginRegistry;
-use super::state::HostState;
+use super::state::{HostState, Models};
 use crate::engine::EPOCH_TICK;
+use crate::models::ModelView;
 use crate::error::{ErrorKind, GlintError};
 
 /// Why an auditor call gave no verdict.
@@ -46,8 +50,36 @@ impl PluginRegistry {
         image: Option<Image>,
         deadline: Duration,
     ) -> Result<Verdict, AuditFailure> {
+        let plugin = self.get(name).map_err(|e| AuditFailure::Failed(e.message))?;
+        self.audit_input_on(&plugin, prompt, image, deadline)
+    }
+
+    /// [`PluginRegistry::audit_input`] on this build of an auditor (a
+    /// candidate under its canary, too).
+    pub fn audit_input_on(
+        &self,
+        plugin: &Plugin,
+        prompt: &str,
+        image: Option<Image>,
+        deadline: Duration,
+    ) -> Result<Verdict, AuditFailure> {
         let input = AuditInput { prompt: prompt.to_string(), image };
-        self.with_auditor(name, deadline, |store, a| a.glint_plugins_auditor().call_check_input(store, &input))
+        self.with_auditor(plugin, None, deadline, |store, a| a.glint_plugins_auditor().call_check_input(store, &input))
+    }
+
+    /// [`PluginRegistry::audit_input_on`] in a fresh instance that sees
+    /// `view` (a candidate model version under its canary).
+    pub fn audit_input_in(
+        &self,
+        plugin: &Plugin,
+        view: ModelView,
+        prompt: &str,
+        image: Option<Image>,
+        deadline: Duration,
+    ) -> Result<Verdict, AuditFailure> {
+        let input = AuditInput { prompt: prompt.to_string(), image };
+        let models = Models::Fixed(Arc::new(view));
+        self.with_auditor(plugin, Some(models), deadline, |store, a| a.glint_plugins_auditor().call_check_input(store, &input))
     }
 
     /// Checks a result before the user sees it.
@@ -58,20 +90,24 @@ impl PluginRegistry {
         image: Option<Image>,
         deadline: Duration,
     ) -> Result<Verdict, AuditFailure> {
+        let plugin = self.get(name).map_err(|e| AuditFailure::Failed(e.message))?;
         let output = AuditOutput { detections: detections.to_vec(), image };
-        self.with_auditor(name, deadline, |store, a| a.glint_plugins_auditor().call_check_output(store, &output))
+        self.with_auditor(&plugin, None, deadline, |store, a| a.glint_plugins_auditor().call_check_output(store, &output))
     }
 
+    /// Calls `call` on a warm instance of `plugin` (or, with `fixed`, a fresh
+    /// one that sees that view and is not kept).
     fn with_auditor(
         &self,
-        name: &str,
+        plugin: &Plugin,
+        fixed: Option<Models>,
         deadline: Duration,
         call: impl FnOnce(
             &mut Store<HostState>,
             &AuditorHost,
         ) -> wasmtime::Result<Result<Verdict, super::bindings::glint::plugins::types::Error>>,
     ) -> Result<Verdict, AuditFailure> {
-        let plugin = self.get(name).map_err(|e| AuditFailure::Failed(e.message))?;
+        let name = &plugin.info.name;
         let pre = plugin.auditor.as_ref().ok_or_else(|| {
             AuditFailure::Failed(format!("plugin {name} is a {:?}, not an auditor", plugin.info.world))
         })?;
@@ -80,33 +116,32 @@ impl PluginRegistry {
             Some(t) => AuditFailure::Failed(format!("plugin {name} crashed ({t})")),
             None => AuditFailure::Failed(format!("plugin {name} failed: {e:#}")),
         };
-        let mut warm = match plugin.idle_auditors.take() {
+        let park = fixed.is_none();
+        let idle = if park { plugin.idle_auditors.take(self.models.view().generation) } else { None };
+        let mut warm = match idle {
             Some(w) => w,
             None => {
-                let state = HostState::new(self.models.clone(), self.engine.options.max_memory_bytes);
+                let models = fixed.unwrap_or_else(|| Models::Live(self.models.clone()));
+                let state = HostState::new(models, self.engine.options.max_memory_bytes);
                 let mut store = Store::new(&self.engine.engine, state);
                 store.limiter(|s| &mut s.limits);
                 store.set_epoch_deadline((deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
                 let instance = pre.instantiate(&mut store).map_err(failed)?;
-                WarmAuditor { store, instance }
+                Warm { store, instance }
             }
         };
-        warm.store.data_mut().refresh_graphs();
+        warm.store.data_mut().refresh_view();
         warm.store.set_epoch_deadline((deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
         let answer = call(&mut warm.store, &warm.instance).map_err(failed)?;
-        plugin.idle_auditors.park(warm);
+        if park {
+            plugin.idle_auditors.park(warm);
+        }
         answer.map_err(|e| match e.code {
             ErrorCode::InvalidImage | ErrorCode::InvalidPrompt => AuditFailure::BadInput(ErrorKind::InvalidInput, e.message),
             ErrorCode::ImageTooLarge => AuditFailure::BadInput(ErrorKind::TooLarge, e.message),
             _ => AuditFailure::Failed(format!("plugin {name}: {}", e.message)),
         })
     }
-}
-
-/// An auditor instance between calls.
-pub(super) struct WarmAuditor {
-    store: Store<HostState>,
-    instance: AuditorHost,
 }
 
 /// For callers that want a [`GlintError`].

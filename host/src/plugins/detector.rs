@@ -2,47 +2,69 @@
 //! otherwise; a deadline and memory cap on every call; a trapped instance is
 //! thrown away, never reused.
 
+use std::sync::Arc;
+
 use wasmtime::Store;
 
 use super::bindings::DetectorHost;
 use super::bindings::glint::plugins::types::{DetectRequest, DetectResponse, Error as WitError, ErrorCode};
-use super::registry::{Plugin, PluginRegistry};
-use super::state::HostState;
+use super::plugin::Plugin;
+use super::pool::Warm;
+use super::registry::PluginRegistry;
+use super::state::{HostState, Models};
 use crate::error::{ErrorKind, GlintError};
+use crate::models::ModelView;
 use crate::nn;
 
-pub(super) struct Warm {
-    store: Store<HostState>,
-    instance: DetectorHost,
-}
-
 impl PluginRegistry {
-    /// Runs `req` on detector plugin `name`.
+    /// Runs `req` on detector plugin `name`, as registered now.
     pub fn detect(&self, name: &str, req: &DetectRequest) -> Result<DetectResponse, GlintError> {
-        let plugin = self.get(name)?;
+        self.detect_on(&*self.get(name)?, req)
+    }
+
+    /// Runs `req` on this build of a detector plugin (a caller that resolved
+    /// it once keeps using it, whatever is swapped meanwhile).
+    pub fn detect_on(&self, plugin: &Plugin, req: &DetectRequest) -> Result<DetectResponse, GlintError> {
+        let generation = self.models.view().generation;
+        let warm = match plugin.idle.take(generation) {
+            Some(w) => w,
+            None => self.new_detector(plugin, Models::Live(self.models.clone()))?,
+        };
+        self.run_detector(plugin, warm, req, true)
+    }
+
+    /// Runs `req` on `plugin` in a fresh instance that sees `view` (a
+    /// candidate version, or a candidate plugin, under its canary).
+    pub fn detect_in(&self, plugin: &Plugin, view: ModelView, req: &DetectRequest) -> Result<DetectResponse, GlintError> {
+        let warm = self.new_detector(plugin, Models::Fixed(Arc::new(view)))?;
+        self.run_detector(plugin, warm, req, false)
+    }
+
+    fn new_detector(&self, plugin: &Plugin, models: Models) -> Result<Warm<DetectorHost>, GlintError> {
+        let name = &plugin.info.name;
         let pre = plugin.detector.as_ref().ok_or_else(|| {
             GlintError::new(ErrorKind::UnknownPlugin, format!("plugin {name} is a {:?}, not a detector", plugin.info.world))
         })?;
-        let mut warm = match plugin.idle.take() {
-            Some(w) => w,
-            None => {
-                let state = HostState::new(self.models.clone(), self.engine.options.max_memory_bytes);
-                let mut store = Store::new(&self.engine.engine, state);
-                store.limiter(|s| &mut s.limits);
-                store.set_epoch_deadline(self.engine.deadline_ticks());
-                let instance = pre.instantiate(&mut store).map_err(|e| trap_error(&plugin, self, e))?;
-                Warm { store, instance }
-            }
-        };
-        warm.store.data_mut().refresh_graphs();
+        let state = HostState::new(models, self.engine.options.max_memory_bytes);
+        let mut store = Store::new(&self.engine.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(self.engine.deadline_ticks());
+        let instance = pre.instantiate(&mut store).map_err(|e| trap_error(plugin, self, e))?;
+        Ok(Warm { store, instance })
+    }
+
+    fn run_detector(&self, plugin: &Plugin, mut warm: Warm<DetectorHost>, req: &DetectRequest, park: bool) -> Result<DetectResponse, GlintError> {
+        warm.store.data_mut().refresh_view();
         warm.store.set_epoch_deadline(self.engine.deadline_ticks());
         nn::clear_last_error();
         match warm.instance.glint_plugins_detector().call_detect(&mut warm.store, req) {
             Ok(result) => {
-                plugin.idle.park(warm);
-                result.map_err(|e| plugin_error(name, e))
+                if park {
+                    plugin.idle.park(warm);
+                }
+                result.map_err(|e| plugin_error(&plugin.info.name, e))
             }
-            Err(trap) => Err(trap_error(&plugin, self, trap)),
+            Err(trap) => Err(trap_error(plugin, self, trap)),
         }
     }
 }

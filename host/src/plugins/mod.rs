@@ -5,6 +5,8 @@
 mod auditor;
 pub(crate) mod bindings;
 mod detector;
+mod inspect;
+mod plugin;
 mod pool;
 mod registry;
 mod state;
@@ -13,9 +15,10 @@ pub use bindings::glint::plugins::types::{
     Action, Bbox, DetectRequest, DetectResponse, Detection, Image, Limits as DetectLimits, PhraseMatch, Verdict,
 };
 pub use auditor::AuditFailure;
-pub use registry::{Plugin, PluginInfo, PluginRegistry, PluginWorld};
-pub use state::HostState;
+pub use plugin::{Plugin, PluginInfo, PluginWorld};
+pub use registry::{CandidateError, PluginRegistry};
+pub use state::{HostState, Models};
 
 /// The WIT package version this host implements.
 pub const WIT_PACKAGE: &str = "glint:plugins";
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.2.0";

@@ -1,13 +1,21 @@
 //! The live plugin registry. Entries are `Arc<Plugin>` in an `ArcSwap` map:
 //! replacing a plugin swaps the map atomically, calls already running keep the
 //! old `Arc` until they finish, new calls get the new one.
+//!
+//! A candidate is [`prepared`] first, its checks in order: the WIT world and
+//! version it exports, the imports it asks for, compilation (through the
+//! compiled cache), and linking against what glint grants. Only a prepared
+//! plugin can be [`published`].
+//!
+//! [`prepared`]: PluginRegistry::prepare
+//! [`published`]: PluginRegistry::publish
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
@@ -15,62 +23,31 @@ use wasmtime::component::{HasSelf, Linker};
 
 use super::bindings::auditor::AuditorHostPre;
 use super::bindings::{DetectorHost, DetectorHostPre};
-use super::detector::Warm;
+use super::inspect;
+use super::plugin::{Plugin, PluginInfo, PluginWorld, world_of};
 use super::pool::Idle;
 use super::state::HostState;
-use super::{WIT_PACKAGE, WIT_VERSION};
-use crate::engine::{CacheOutcome, PluginEngine};
+use crate::engine::PluginEngine;
 use crate::error::{ErrorKind, GlintError};
 use crate::models::ModelRegistry;
 
-/// The world a plugin was built for, read from its exports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PluginWorld {
-    DetectPlugin,
-    AuditPlugin,
-    ExportPlugin,
-    AbPlugin,
+/// Why a candidate plugin was refused: the check it failed and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CandidateError {
+    /// `world`, `imports`, `compile` or `link` (the live install adds `canary`).
+    pub step: &'static str,
+    pub reason: String,
 }
 
-impl PluginWorld {
-    fn from_export(interface: &str) -> Option<PluginWorld> {
-        Some(match interface {
-            "detector" => PluginWorld::DetectPlugin,
-            "auditor" => PluginWorld::AuditPlugin,
-            "exporter" => PluginWorld::ExportPlugin,
-            "allocator" => PluginWorld::AbPlugin,
-            _ => return None,
-        })
+impl CandidateError {
+    pub fn new(step: &'static str, reason: impl Into<String>) -> CandidateError {
+        CandidateError { step, reason: reason.into() }
     }
 }
 
-/// What `glint plugins list` shows about a plugin.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct PluginInfo {
-    pub name: String,
-    pub path: PathBuf,
-    pub sha256: String,
-    pub bytes: u64,
-    pub world: PluginWorld,
-    pub imports: Vec<String>,
-    pub exports: Vec<String>,
-    pub compile_ms: u64,
-    pub compiled_cache: CacheOutcome,
-}
-
-/// A loaded plugin, ready to instantiate.
-pub struct Plugin {
-    pub info: PluginInfo,
-    pub(super) detector: Option<DetectorHostPre<HostState>>,
-    pub(super) auditor: Option<AuditorHostPre<HostState>>,
-    pub(super) idle: Idle<Warm>,
-    pub(super) idle_auditors: Idle<super::auditor::WarmAuditor>,
-}
-
-impl std::fmt::Debug for Plugin {
+impl std::fmt::Display for CandidateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin").field("info", &self.info).finish_non_exhaustive()
+        write!(f, "{}: {}", self.step, self.reason)
     }
 }
 
@@ -111,20 +88,20 @@ impl PluginRegistry {
             .map(|s| s.to_string_lossy().into_owned())
             .ok_or_else(|| anyhow!("{}: not a file name", path.display()))?;
         let wasm = std::fs::read(path).with_context(|| format!("cannot read plugin {}", path.display()))?;
-        let plugin = self.build(&name, path, &wasm).with_context(|| format!("plugin {name} ({})", path.display()))?;
-        let plugin = Arc::new(plugin);
-        self.plugins.rcu(|map| {
-            let mut map = BTreeMap::clone(map);
-            map.insert(name.clone(), plugin.clone());
-            map
-        });
-        tracing::info!(plugin = name, world = ?plugin.info.world, "plugin loaded");
-        Ok(plugin)
+        let plugin =
+            self.prepare(&name, path, &wasm).map_err(|e| anyhow!("plugin {name} ({}): {}", path.display(), e.reason))?;
+        Ok(self.publish(plugin))
     }
 
-    fn build(&self, name: &str, path: &Path, wasm: &[u8]) -> anyhow::Result<Plugin> {
+    /// Builds a candidate from `wasm` without letting it serve.
+    pub fn prepare(&self, name: &str, path: &Path, wasm: &[u8]) -> Result<Plugin, CandidateError> {
+        let declared = inspect::interfaces(wasm).map_err(|e| CandidateError::new("world", e))?;
+        let world = world_of(&declared.exports).map_err(|e| CandidateError::new("world", e.to_string()))?;
+        if let Some(why) = inspect::ungranted(&declared.imports) {
+            return Err(CandidateError::new("imports", why));
+        }
         let started = Instant::now();
-        let (component, cache) = self.engine.compile(wasm)?;
+        let (component, cache) = self.engine.compile(wasm).map_err(|e| CandidateError::new("compile", format!("{e:#}")))?;
         let compile_ms = started.elapsed().as_millis() as u64;
         let ty = component.component_type();
         let engine = &self.engine.engine;
@@ -134,13 +111,16 @@ impl PluginRegistry {
             .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
             .map(|(n, _)| n.to_string())
             .collect();
-        let world = world_of(&exports)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| {
-            anyhow!("it imports something glint does not grant ({e}); plugins may import glint:plugins/models, wasi:nn and WASI p2 (which is sandboxed deny-all)")
+            CandidateError::new(
+                "link",
+                format!("it imports something glint does not grant ({e}); plugins may import glint:plugins/models, wasi:nn and WASI p2 (which is sandboxed deny-all)"),
+            )
         })?;
+        let typed = |e: wasmtime::Error| CandidateError::new("link", format!("its exports do not match the {world:?} world: {e}"));
         let (detector, auditor) = match world {
-            PluginWorld::DetectPlugin => (Some(DetectorHostPre::new(pre)?), None),
-            PluginWorld::AuditPlugin => (None, Some(AuditorHostPre::new(pre)?)),
+            PluginWorld::DetectPlugin => (Some(DetectorHostPre::new(pre).map_err(typed)?), None),
+            PluginWorld::AuditPlugin => (None, Some(AuditorHostPre::new(pre).map_err(typed)?)),
             _ => (None, None),
         };
         let info = PluginInfo {
@@ -153,8 +133,23 @@ impl PluginRegistry {
             exports,
             compile_ms,
             compiled_cache: cache,
+            loaded_ms: crate::clock::now_ms(),
         };
         Ok(Plugin { info, detector, auditor, idle: Idle::new(), idle_auditors: Idle::new() })
+    }
+
+    /// Puts a prepared plugin into service under its name, in one swap;
+    /// calls running on its predecessor finish on it. The predecessor, if any.
+    pub fn publish(&self, plugin: Plugin) -> Arc<Plugin> {
+        let plugin = Arc::new(plugin);
+        let name = plugin.info.name.clone();
+        self.plugins.rcu(|map| {
+            let mut map = BTreeMap::clone(map);
+            map.insert(name.clone(), plugin.clone());
+            map
+        });
+        tracing::info!(plugin = name, world = ?plugin.info.world, sha256 = plugin.info.sha256, "plugin loaded");
+        plugin
     }
 
     /// The plugin called `name`, as registered now.
@@ -178,34 +173,5 @@ impl PluginRegistry {
 
     pub fn list(&self) -> Vec<Arc<Plugin>> {
         self.plugins.load().values().cloned().collect()
-    }
-}
-
-/// The world a component implements, from its `glint:plugins/<iface>@<ver>` export.
-fn world_of(exports: &[String]) -> anyhow::Result<PluginWorld> {
-    for e in exports {
-        let Some(rest) = e.strip_prefix(WIT_PACKAGE).and_then(|r| r.strip_prefix('/')) else { continue };
-        let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
-        let Some(world) = PluginWorld::from_export(iface) else { continue };
-        if version != WIT_VERSION {
-            bail!("it exports {e}, built for {WIT_PACKAGE}@{version}; this glint implements {WIT_PACKAGE}@{WIT_VERSION}");
-        }
-        return Ok(world);
-    }
-    bail!(
-        "it exports none of {WIT_PACKAGE}/{{detector,auditor,exporter,allocator}}@{WIT_VERSION} (its exports: {exports:?})"
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn world_from_exports() {
-        assert_eq!(world_of(&["glint:plugins/detector@0.1.0".into()]).unwrap(), PluginWorld::DetectPlugin);
-        let e = world_of(&["glint:plugins/detector@0.2.0".into()]).unwrap_err().to_string();
-        assert!(e.contains("0.2.0") && e.contains("0.1.0"), "{e}");
-        assert!(world_of(&["wasi:http/handler@0.3.0".into()]).is_err());
     }
 }

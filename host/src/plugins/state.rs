@@ -13,36 +13,65 @@ use wasmtime_wasi_nn::{Backend, Registry};
 
 use super::bindings::glint::plugins::{models, types};
 use crate::error::{ErrorKind, GlintError};
-use crate::models::ModelRegistry;
+use crate::models::{ModelRegistry, ModelView};
+
+/// Where a store's model versions come from.
+#[derive(Clone)]
+pub enum Models {
+    /// What serves now, looked up again before every call.
+    Live(Arc<ModelRegistry>),
+    /// One fixed view: a candidate version under its canary.
+    Fixed(Arc<ModelView>),
+}
+
+impl Models {
+    fn view(&self) -> Arc<ModelView> {
+        match self {
+            Models::Live(registry) => registry.view(),
+            Models::Fixed(view) => view.clone(),
+        }
+    }
+}
 
 pub struct HostState {
     pub(crate) table: ResourceTable,
     wasi: WasiCtx,
     pub(crate) nn: WasiNnCtx,
     pub(crate) limits: StoreLimits,
-    models: Arc<ModelRegistry>,
+    models: Models,
+    /// The view of the current call: manifests, assets and graphs all come
+    /// from it, so a call never mixes two builds of a version.
+    view: Arc<ModelView>,
 }
 
 impl HostState {
-    pub fn new(models: Arc<ModelRegistry>, max_memory_bytes: usize) -> HostState {
+    pub fn new(models: Models, max_memory_bytes: usize) -> HostState {
+        let view = models.view();
         HostState {
             table: ResourceTable::new(),
             wasi: WasiCtxBuilder::new().build(),
-            nn: nn_context(&models),
+            nn: nn_context(&view),
             limits: StoreLimitsBuilder::new().memory_size(max_memory_bytes).instances(64).trap_on_grow_failure(true).build(),
             models,
+            view,
         }
     }
 
-    /// Points wasi-nn at the graphs loaded now (new versions may have loaded
-    /// since this store was created).
-    pub fn refresh_graphs(&mut self) {
-        self.nn = nn_context(&self.models);
+    /// Takes the view serving now for the next call (versions may have been
+    /// loaded or swapped since this store was created).
+    pub fn refresh_view(&mut self) {
+        self.view = self.models.view();
+        self.nn = nn_context(&self.view);
+    }
+
+    /// The generation of the view this store last saw (see [`ModelView::generation`]).
+    pub fn generation(&self) -> u64 {
+        self.view.generation
     }
 }
 
-fn nn_context(models: &ModelRegistry) -> WasiNnCtx {
-    WasiNnCtx::new(Vec::<Backend>::new(), Registry::from(models.snapshot()))
+fn nn_context(view: &ModelView) -> WasiNnCtx {
+    WasiNnCtx::new(Vec::<Backend>::new(), Registry::from(view.snapshot()))
 }
 
 impl WasiView for HostState {
@@ -55,11 +84,11 @@ impl types::Host for HostState {}
 
 impl models::Host for HostState {
     fn manifest(&mut self, version: String) -> Result<String, types::Error> {
-        self.models.entry(&version).map(|e| e.text.clone()).map_err(to_wit)
+        self.view.entry(&version).map(|e| e.text.clone()).map_err(to_wit)
     }
 
     fn asset(&mut self, version: String, key: String) -> Result<Vec<u8>, types::Error> {
-        self.models.asset(&version, &key).map_err(to_wit)
+        self.view.asset(&version, &key).map_err(to_wit)
     }
 }
 

@@ -15,7 +15,8 @@ use super::app_bindings::glint::plugins::platform::{
 };
 use super::history::Owner;
 use super::jobs::{Busy, JobState, Jobs};
-use crate::app::{DetectInput, Glint, RunResult};
+use crate::app::Glint;
+use crate::detection::{DetectInput, RunResult};
 use crate::auth::{Accounts, Principal, Role};
 use crate::error::{ErrorKind, GlintError};
 use crate::store::AuditContext;
@@ -103,7 +104,7 @@ impl AppState {
     }
 
     fn result(&self, r: RunResult) -> DetectResult {
-        let RunResult { response, model: run, cached, threshold, elapsed_ms, result_id, .. } = r;
+        let RunResult { response, model: run, cached, threshold, elapsed_ms, result_id, plugin, .. } = r;
         DetectResult {
             response,
             cached,
@@ -115,7 +116,8 @@ impl AppState {
                 runtime: run.runtime,
                 device: run.device,
             },
-            plugin: self.cx.glint.config.detect_plugin.clone(),
+            plugin: plugin.name,
+            plugin_sha256: plugin.sha256,
             elapsed_ms,
             result_id,
         }
@@ -208,12 +210,13 @@ impl platform::Host for AppState {
         // Detector versions only: the `audit` family is what the audit plugin uses.
         models
             .entries()
+            .into_iter()
             .filter(|e| e.manifest.model.family != "audit")
             .map(|e| ModelInfo {
                 version: e.name.clone(),
                 family: e.manifest.model.family.clone(),
                 description: e.manifest.model.description.clone(),
-                backend: models.backend_for(e).to_string(),
+                backend: models.backend_for(&e).to_string(),
                 installed: e.is_installed(),
             })
             .collect()

@@ -1,7 +1,7 @@
 //! Recording the detections of signed-in users in their session's history,
 //! which feedback then refers to.
 
-use crate::app::{DetectionOut, RunResult};
+use crate::detection::{DetectionOut, RunResult};
 use crate::store::{NewResult, Store, now_ms, random_id};
 
 /// The signed-in account a detection runs for.

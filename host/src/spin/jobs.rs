@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::history::{self, Owner};
-use crate::app::{DetectInput, Glint, RunResult};
+use crate::app::Glint;
+use crate::detection::{DetectInput, RunResult};
 use crate::error::{ErrorKind, GlintError};
 use crate::store::{AuditContext, Store, random_id};
 

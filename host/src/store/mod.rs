@@ -7,12 +7,12 @@ mod audit_log;
 mod feedback;
 mod history;
 mod kv;
+mod live_events;
 mod schema;
 mod sessions;
 mod users;
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use sqlx::AnyPool;
@@ -22,6 +22,7 @@ use sqlx::Executor;
 pub use audit_log::{AuditContext, AuditFilter, AuditRow};
 pub use feedback::{FeedbackFilter, FeedbackRow, NewFeedback};
 pub use history::{NewResult, ResultRow};
+pub use live_events::LiveEvent;
 pub use sessions::SessionRow;
 pub use users::{NewUser, UserRow};
 
@@ -121,17 +122,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-/// 16 random bytes as 32 hex digits.
-pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the OS random source works");
-    hex::encode(bytes)
-}
+pub use crate::clock::{now_ms, random_id};
 
 #[cfg(test)]
 mod tests {
