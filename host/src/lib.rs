@@ -5,24 +5,30 @@
 //! - [`nn`]: the ONNX Runtime and OpenVINO backends behind wasi-nn;
 //! - [`engine`]: the wasmtime engine (pooling, deadlines, compiled cache);
 //! - [`plugins`]: loading, inspecting, swapping and calling components;
-//! - [`app`]: the detection service; [`draw`]: annotated images;
+//! - [`app`]: the service's parts wired together; [`pipeline`]: a detection's
+//!   stages; [`detection`]: what a detection takes and gives; [`draw`]: annotated images;
 //! - [`audit`]: the audit policy and its checks on what goes in and out;
 //! - [`store`]: accounts, sessions, history, feedback (sqlite or PostgreSQL);
 //! - [`auth`]: roles, passwords, sessions; [`spin`]: the spin.toml app server;
 //! - [`gateway`]: `glint gateway`, the auditing proxy for Gradio apps.
 
 pub mod app;
+pub mod atomic_file;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod clock;
 pub mod config;
+pub mod detection;
 pub mod draw;
 pub mod engine;
 pub mod error;
 pub mod gateway;
+pub mod live;
 pub mod metrics;
 pub mod models;
 pub mod nn;
+pub mod pipeline;
 pub mod plugins;
 pub mod redact;
 pub mod serve;

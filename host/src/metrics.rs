@@ -1,6 +1,6 @@
 //! Prometheus metrics (text format at `GET /metrics`).
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 pub struct Metrics {
     registry: Registry,
@@ -20,6 +20,10 @@ pub struct Metrics {
     pub audit_decisions: IntCounterVec,
     /// Audit check latency by check.
     pub audit_seconds: HistogramVec,
+    /// Live plugin and model changes by target and outcome (swapped, unchanged, refused).
+    pub plugin_swaps: IntCounterVec,
+    /// 1 for the build of each plugin serving now (labels plugin, world, sha256).
+    pub plugin_info: IntGaugeVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0];
@@ -50,6 +54,13 @@ impl Metrics {
                 &["check", "verdict", "outcome"],
             ),
             audit_seconds: histogram("audit_duration_seconds", "Audit check latency by check", &["check"]),
+            plugin_swaps: counter("plugin_swaps_total", "Live plugin and model changes by target and outcome", &["plugin", "outcome"]),
+            plugin_info: {
+                let g = IntGaugeVec::new(Opts::new("plugin_info", "The plugin builds serving now (1 each)"), &["plugin", "world", "sha256"])
+                    .expect("valid metric");
+                registry.register(Box::new(g.clone())).expect("registered once");
+                g
+            },
             queue_depth: {
                 let g = IntGauge::new("queue_depth", "Detection jobs waiting for a slot").expect("valid metric");
                 registry.register(Box::new(g.clone())).expect("registered once");
@@ -57,6 +68,14 @@ impl Metrics {
             },
             registry,
         }
+    }
+
+    /// Marks `sha256` as the build of `plugin` serving now (and no other).
+    pub fn set_serving(&self, plugin: &str, world: &str, sha256: &str, previous: Option<(&str, &str)>) {
+        if let Some((world, sha)) = previous {
+            let _ = self.plugin_info.remove_label_values(&[plugin, world, sha]);
+        }
+        self.plugin_info.with_label_values(&[plugin, world, sha256]).set(1);
     }
 
     /// The Prometheus text exposition of every metric.

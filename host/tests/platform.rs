@@ -40,7 +40,9 @@ fn every_route_checks_the_role() {
 
     let doc = request(&s.addr, "GET", "/api/openapi.json", b"").json();
     let mut checked = 0;
-    for (path, ops) in doc["paths"].as_object().unwrap() {
+    // The live-change routes (/api/admin/*) change plugins and models: host/tests/live.rs
+    // checks them by role, in a glint folder of its own.
+    for (path, ops) in doc["paths"].as_object().unwrap().iter().filter(|(p, _)| !p.starts_with("/api/admin/")) {
         for (method, op) in ops.as_object().unwrap() {
             let method = method.to_uppercase();
             let need = op["x-glint-role"].as_str().unwrap();

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use glint::gateway::{Gateway, GatewayOptions};
+use glint::live::Live;
 use glint::spin::SpinManifest;
 use glint::store::Store;
 use glint::{Config, Glint};
@@ -53,12 +54,16 @@ pub fn run(mut config: Config, args: GatewayArgs) -> anyhow::Result<()> {
     options.upstream_timeout = std::time::Duration::from_secs(args.upstream_timeout_s.max(1));
     options.idle_timeout = std::time::Duration::from_secs(args.idle_timeout_s.max(1));
     options.metrics_token = std::env::var("GLINT_METRICS_TOKEN").ok().filter(|t| !t.is_empty());
+    options.admin_token = std::env::var("GLINT_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
+    let live_settings = settings.live.clone();
     let database = args.database.or(settings.database).unwrap_or_else(|| super::up::DEFAULT_DATABASE.into());
     let glint = Arc::new(Glint::open(config)?);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let store = Store::open(&database, &glint.config.home).await?;
-        let gateway = Gateway::new(glint, store, options)?;
+        let live = Arc::new(Live::new(glint.clone(), store.clone(), live_settings.clone()));
+        let _watcher = if live_settings.watch { Some(glint::live::watch::start(live.clone())?) } else { None };
+        let gateway = Gateway::new(glint, live, store, options)?;
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

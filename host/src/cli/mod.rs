@@ -3,6 +3,7 @@
 mod detect;
 mod gateway;
 mod list;
+mod live;
 mod up;
 mod users;
 
@@ -36,27 +37,52 @@ enum Command {
     Up(up::UpArgs),
     /// Audit an unmodified Gradio app from in front of it (reverse proxy) until Ctrl-C.
     Gateway(gateway::GatewayArgs),
-    /// Installed model versions.
+    /// Installed model versions; reload them in a running server.
     Models {
         #[command(subcommand)]
-        command: ListCommand,
+        command: ModelsCommand,
     },
     /// Accounts of the web app (add the first admin here).
     Users(users::UsersArgs),
-    /// Loaded plugin components and their WIT worlds.
+    /// Plugin components: list, check, and install or roll back in a running server.
     Plugins {
         #[command(subcommand)]
-        command: ListCommand,
+        command: PluginsCommand,
     },
 }
 
 #[derive(Subcommand)]
-enum ListCommand {
+enum ModelsCommand {
     /// List them (a table, or JSON with --json).
     List {
         #[arg(long)]
         json: bool,
     },
+    /// Make a running server rescan models/ (or reload one VERSION), checked and canaried, without a restart.
+    Reload {
+        version: Option<String>,
+        #[command(flatten)]
+        remote: live::Remote,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// List them (a table, or JSON with --json).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install or replace a plugin in a running server: checked, canaried, swapped atomically.
+    Install(live::InstallArgs),
+    /// Make a running server go back to a plugin's previous build.
+    Rollback {
+        name: String,
+        #[command(flatten)]
+        remote: live::Remote,
+    },
+    /// Run the checks and canary of a live install here, changing nothing.
+    Check(live::CheckArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -78,8 +104,12 @@ pub fn run() -> ExitCode {
         Command::Up(args) => up::run(config, args),
         Command::Gateway(args) => gateway::run(config, args),
         Command::Users(args) => users::run(config, args),
-        Command::Models { command: ListCommand::List { json } } => list::models(config, json),
-        Command::Plugins { command: ListCommand::List { json } } => list::plugins(config, json),
+        Command::Models { command: ModelsCommand::List { json } } => list::models(config, json),
+        Command::Models { command: ModelsCommand::Reload { version, remote } } => live::reload(&config, version.as_deref(), &remote),
+        Command::Plugins { command: PluginsCommand::List { json } } => list::plugins(config, json),
+        Command::Plugins { command: PluginsCommand::Install(args) } => live::install(&config, args),
+        Command::Plugins { command: PluginsCommand::Rollback { name, remote } } => live::rollback(&config, &name, &remote),
+        Command::Plugins { command: PluginsCommand::Check(args) } => live::check(config, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

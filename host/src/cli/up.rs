@@ -8,6 +8,7 @@ use clap::Args;
 use std::time::Duration;
 
 use glint::auth::Accounts;
+use glint::live::Live;
 use glint::spin::{HttpTrigger, SpinManifest};
 use glint::store::Store;
 use glint::{Config, Glint};
@@ -75,8 +76,10 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
         if store.admin_count().await? == 0 {
             eprintln!("glint: no admin account yet: add one with `glint users add NAME --role admin`");
         }
+        let live = Arc::new(Live::new(glint.clone(), store.clone(), settings.live.clone()));
+        let _watcher = if settings.live.watch { Some(glint::live::watch::start(live.clone())?) } else { None };
         let accounts = Accounts { store, session_ttl };
-        let trigger = Arc::new(HttpTrigger::new(glint, manifest, max_body, accounts)?);
+        let trigger = Arc::new(HttpTrigger::new(glint, manifest, max_body, accounts, live)?);
         let listener =
             tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;

@@ -41,6 +41,7 @@ use streams::{Flavor, StreamContext, error_event};
 use upstream::Upstream;
 
 use crate::app::Glint;
+use crate::live::Live;
 use crate::store::{AuditContext, Store};
 
 /// Limits and deadlines of the gateway.
@@ -61,6 +62,9 @@ pub struct GatewayOptions {
     pub max_file_bytes: usize,
     /// `GET /metrics` needs `Authorization: Bearer <token>`; `None` turns it off.
     pub metrics_token: Option<String>,
+    /// `/glint/api/admin/*` (live plugin and model changes) needs
+    /// `Authorization: Bearer <token>`; `None` turns it off.
+    pub admin_token: Option<String>,
 }
 
 impl GatewayOptions {
@@ -74,12 +78,14 @@ impl GatewayOptions {
             max_event_bytes: 16 << 20,
             max_file_bytes: 25 << 20,
             metrics_token: None,
+            admin_token: None,
         }
     }
 }
 
 pub struct Gateway {
     glint: Arc<Glint>,
+    live: Arc<Live>,
     store: Store,
     upstream: Upstream,
     options: GatewayOptions,
@@ -88,9 +94,9 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(glint: Arc<Glint>, store: Store, options: GatewayOptions) -> anyhow::Result<Arc<Gateway>> {
+    pub fn new(glint: Arc<Glint>, live: Arc<Live>, store: Store, options: GatewayOptions) -> anyhow::Result<Arc<Gateway>> {
         let upstream = Upstream::new(&options.upstream, options.upstream_timeout)?;
-        Ok(Arc::new(Gateway { glint, store, upstream, options, files: FileLedger::new(10_000), owed: Owed::default() }))
+        Ok(Arc::new(Gateway { glint, live, store, upstream, options, files: FileLedger::new(10_000), owed: Owed::default() }))
     }
 
     /// Serves connections from `listener` until `shutdown` completes.
@@ -118,6 +124,8 @@ impl Gateway {
         };
         let response = if path == "/metrics" && method == http::Method::GET {
             self.metrics(&req)
+        } else if path.starts_with("/glint/api/admin/") {
+            self.admin(req).await
         } else if req.headers().contains_key(http::header::UPGRADE) {
             detail(501, "glint gateway does not proxy WebSocket upgrades (Gradio 3's websocket queue); use Gradio 4 or 5")
         } else {
@@ -146,6 +154,32 @@ impl Gateway {
             Some(_) => detail(401, "metrics need Authorization: Bearer <GLINT_METRICS_TOKEN>"),
             None => detail(404, "metrics are off: start the gateway with GLINT_METRICS_TOKEN set"),
         }
+    }
+
+    /// The live-change API (see [`crate::live::api`]), for the admin bearer token only.
+    async fn admin(&self, req: hyper::Request<Incoming>) -> Response {
+        let given = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        match &self.options.admin_token {
+            Some(token) if given == Some(format!("Bearer {token}").as_str()) => {}
+            Some(_) => return detail(401, "the admin API needs Authorization: Bearer <GLINT_ADMIN_TOKEN>"),
+            None => return detail(404, "the admin API is off: start the gateway with GLINT_ADMIN_TOKEN set"),
+        }
+        let (parts, body) = req.into_parts();
+        let limit = self.live.settings().max_plugin_bytes;
+        let bytes = match Limited::new(body, limit).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return detail(413, &format!("the request body is over the plugin limit of {limit} bytes (max_plugin_bytes)"));
+            }
+            Err(e) => return detail(400, &format!("cannot read the request body: {e}")),
+        };
+        let (status, body) =
+            crate::live::api::answer(&self.live, parts.method.as_str(), parts.uri.path(), parts.uri.query(), bytes, "token").await;
+        hyper::Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(full(body))
+            .expect("valid response")
     }
 
     async fn route(self: Arc<Self>, api: Api, req: hyper::Request<Incoming>, cx: AuditContext) -> Response {

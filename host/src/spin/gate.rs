@@ -38,6 +38,8 @@ pub struct Admitted {
     pub principal: Principal,
     /// The request's session token, if it had a valid one.
     pub session_token: Option<String>,
+    /// Admitted by a bearer token (`$GLINT_METRICS_TOKEN`, `$GLINT_ADMIN_TOKEN`) rather than a session.
+    pub by_token: bool,
 }
 
 pub struct Gate {
@@ -46,6 +48,8 @@ pub struct Gate {
     guests: Option<DefaultKeyedRateLimiter<IpAddr>>,
     /// Lets a Prometheus scraper read /metrics without a session.
     metrics_token: Option<String>,
+    /// Lets `glint plugins install` and friends use /api/admin/* without a session.
+    admin_token: Option<String>,
 }
 
 fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32, burst: u32) -> Option<DefaultKeyedRateLimiter<K>> {
@@ -55,12 +59,13 @@ fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32, burst: u32) -> Opti
 }
 
 impl Gate {
-    pub fn new(accounts: Accounts, rate: &RateLimitSettings, metrics_token: Option<String>) -> Gate {
+    pub fn new(accounts: Accounts, rate: &RateLimitSettings, metrics_token: Option<String>, admin_token: Option<String>) -> Gate {
         Gate {
             accounts,
             users: limiter(rate.per_minute, rate.burst),
             guests: limiter(rate.guest_per_minute, rate.guest_burst),
             metrics_token: metrics_token.filter(|t| !t.is_empty()),
+            admin_token: admin_token.filter(|t| !t.is_empty()),
         }
     }
 
@@ -84,7 +89,10 @@ impl Gate {
             refuse(503, "database", "the account database is unavailable; try again")
         })?;
         let session_token = token.filter(|_| principal.user.is_some());
-        if route.path == "/metrics" && self.bearer_ok(header("authorization")) {
+        let bearer = header("authorization");
+        let token = if route.path == "/metrics" { &self.metrics_token } else { &self.admin_token };
+        let by_token = (route.path == "/metrics" || route.path.starts_with("/api/admin/")) && bearer_ok(token, bearer);
+        if by_token {
             principal.role = Role::Admin;
         }
         if principal.role < route.role {
@@ -110,16 +118,9 @@ impl Gate {
             }
             self.rate_limit(&principal, peer, n)?;
         }
-        Ok(Admitted { route, principal, session_token })
+        Ok(Admitted { route, principal, session_token, by_token })
     }
 
-    fn bearer_ok(&self, authorization: Option<&str>) -> bool {
-        let (Some(expected), Some(given)) = (&self.metrics_token, authorization.and_then(|a| a.strip_prefix("Bearer ")))
-        else {
-            return false;
-        };
-        constant_time_eq(given.as_bytes(), expected.as_bytes())
-    }
 
     fn rate_limit(&self, principal: &Principal, peer: IpAddr, n: u64) -> Result<(), Refusal> {
         let now = DefaultClock::default().now();
@@ -145,6 +146,14 @@ impl Gate {
             ..refuse(429, "rate_limited", format!("too many requests from {whom}: retry in {s} s"))
         })
     }
+}
+
+/// Whether `authorization` is `Bearer <expected>`.
+fn bearer_ok(expected: &Option<String>, authorization: Option<&str>) -> bool {
+    let (Some(expected), Some(given)) = (expected, authorization.and_then(|a| a.strip_prefix("Bearer "))) else {
+        return false;
+    };
+    constant_time_eq(given.as_bytes(), expected.as_bytes())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

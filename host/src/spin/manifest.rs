@@ -121,6 +121,9 @@ pub struct GlintSettings {
     pub accounts: AccountSettings,
     /// The audit policy; without it nothing is audited (and `glint up` says so).
     pub audit: Option<crate::audit::AuditPolicy>,
+    /// Live installs, rollbacks and reloads (`[application.tool.glint.live]`).
+    #[serde(default)]
+    pub live: crate::live::LiveSettings,
 }
 
 /// `[application.tool.glint.accounts]`.

@@ -49,6 +49,11 @@ pub const AUDIT_QUERY: &[(&str, &str)] = &[
     ("format", "json (default) or csv"),
 ];
 
+const EVENTS_QUERY: &[(&str, &str)] = &[
+    ("target", "only this plugin or model version"),
+    ("limit", "at most this many events (default 100)"),
+];
+
 macro_rules! route {
     ($m:literal $p:literal $r:ident $s:literal $(, query = $q:expr)? $(, body = $b:literal)?) => {
         RouteSpec { method: $m, path: $p, role: Role::$r, summary: $s,
@@ -80,6 +85,12 @@ pub const ROUTES: &[RouteSpec] = &[
     route!("GET" "/api/users" Admin "List accounts"),
     route!("POST" "/api/users" Admin "Add an account", body = "JSON {\"name\", \"password\", \"role\": \"user\"|\"admin\"}"),
     route!("PATCH" "/api/users/{name}" Admin "Change an account's role, password or disabled flag", body = "JSON {\"role\"?, \"password\"?, \"disabled\"?}"),
+    route!("GET" "/api/admin/plugins" Admin "Plugins and model versions serving now, their kept builds and last live changes (answered by the host)"),
+    route!("PUT" "/api/admin/plugins/{name}" Admin "Install or replace a plugin while serving: checked, canary, atomic swap; 422 names the refusing step", body = "the component (.wasm bytes)"),
+    route!("POST" "/api/admin/plugins/{name}/rollback" Admin "Roll a plugin back to the build that served before"),
+    route!("GET" "/api/admin/events" Admin "The record of live changes, newest first", query = EVENTS_QUERY),
+    route!("POST" "/api/admin/models/reload" Admin "Rescan models/: add new versions, reload changed ones, remove deleted ones not in use"),
+    route!("POST" "/api/admin/models/{version}/reload" Admin "Reload one model version from its folder (graphs swapped atomically)"),
     route!("GET" "/metrics" Admin "Prometheus metrics (admin session, or the bearer token in $GLINT_METRICS_TOKEN)"),
 ];
 

@@ -3,7 +3,8 @@
 //! In front of every component: a request id, the [`Gate`] (route table,
 //! principal, role, CSRF, rate limit), the body-size limit, metrics, and an
 //! access log that records no query strings, bodies or headers.
-//! `GET /metrics`, `GET /api/audit` and `GET /api/openapi.json` are answered here.
+//! `GET /metrics`, `GET /api/audit`, `GET /api/openapi.json` and the live-change
+//! API `/api/admin/*` are answered here.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -29,6 +30,7 @@ use super::key_value;
 use super::variables;
 use crate::app::Glint;
 use crate::auth::Accounts;
+use crate::live::Live;
 
 pub type Response = hyper::Response<Full<Bytes>>;
 
@@ -45,6 +47,7 @@ pub struct HttpTrigger {
     max_body_bytes: usize,
     gate: Gate,
     jobs: Arc<Jobs>,
+    live: Arc<Live>,
     next_id: AtomicU64,
 }
 
@@ -55,6 +58,7 @@ impl HttpTrigger {
         manifest: SpinManifest,
         max_body_bytes: usize,
         accounts: Accounts,
+        live: Arc<Live>,
     ) -> anyhow::Result<HttpTrigger> {
         let engine = glint.plugins.engine();
         let mut linker: Linker<AppState> = Linker::new(&engine.engine);
@@ -83,11 +87,12 @@ impl HttpTrigger {
             let grants = Grants { files: c.files.clone(), variables, key_value_stores: c.key_value_stores.clone() };
             apps.insert(id.clone(), LoadedApp { pre, grants: Arc::new(grants) });
         }
-        let gate = Gate::new(accounts.clone(), &manifest.glint.rate_limit, std::env::var("GLINT_METRICS_TOKEN").ok());
+        let token = |name: &str| std::env::var(name).ok();
+        let gate = Gate::new(accounts.clone(), &manifest.glint.rate_limit, token("GLINT_METRICS_TOKEN"), token("GLINT_ADMIN_TOKEN"));
         let j = &manifest.glint.jobs;
         let settings = JobSettings { queue: j.queue, concurrency: j.concurrency, keep: Duration::from_secs(j.keep_seconds) };
         let jobs = Jobs::new(glint.clone(), accounts.store.clone(), settings);
-        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, gate, jobs, next_id: AtomicU64::new(1) })
+        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, gate, jobs, live, next_id: AtomicU64::new(1) })
     }
 
     /// Serves until `shutdown` resolves.
@@ -131,6 +136,22 @@ impl HttpTrigger {
             }
             Ok(a) if a.route.path == "/api/openapi.json" => {
                 text_response(200, "application/json", super::openapi::document().to_string())
+            }
+            Ok(a) if a.route.path.starts_with("/api/admin/") => {
+                let limit = self.live.settings().max_plugin_bytes;
+                match Limited::new(body, limit).collect().await {
+                    Ok(bytes) => {
+                        let actor = if a.by_token { "token".to_string() } else { a.principal.user.clone().unwrap_or_default() };
+                        let (status, body) =
+                            crate::live::api::answer(&self.live, method.as_str(), &path, parts.uri.query(), bytes.to_bytes(), &actor).await;
+                        text_response(status, "application/json", body)
+                    }
+                    Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                        metrics.rejections.with_label_values(&["body_too_large"]).inc();
+                        error_response(413, &format!("the request body is over the plugin limit of {limit} bytes (max_plugin_bytes)"))
+                    }
+                    Err(e) => error_response(400, &format!("cannot read the request body: {e}")),
+                }
             }
             Ok(a) => match self.dispatch(hyper::Request::from_parts(parts, body), a).await {
                 Ok(r) => r,

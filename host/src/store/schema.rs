@@ -60,6 +60,20 @@ const TABLES: &[&str] = &[
         policy_version TEXT NOT NULL,
         latency_us BIGINT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (time_ms)",
+    "CREATE TABLE IF NOT EXISTS live_events (
+        id TEXT PRIMARY KEY,
+        time_ms BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        old_sha256 TEXT NOT NULL,
+        new_sha256 TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        step TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        steps TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS live_events_by_time ON live_events (time_ms)",
     // BYTEA: PostgreSQL's bytes; sqlite stores a blob as it is in any column.
     "CREATE TABLE IF NOT EXISTS kv (
         store TEXT NOT NULL,

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod gradio;
+pub mod live;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -129,7 +130,8 @@ pub fn request_with(addr: &str, method: &str, target: &str, headers: &[(&str, &s
     }
     head.push_str("\r\n");
     s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
+    // A server may answer (a 401, a 413) and close before it has read all of a large body.
+    let _ = s.write_all(body);
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).expect("response");
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");

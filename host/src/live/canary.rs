@@ -1,0 +1,91 @@
+//! The known-answer check a candidate passes before it takes traffic, by
+//! world: a detector must find the cat in the bundled photo; an auditor must
+//! let a harmless sentence through and block a known word; a model version
+//! must let the serving detector find the cat with it (an audit model: let
+//! the auditor check the photo). Plugins of worlds glint does not call yet
+//! (exporter, allocator) only have to instantiate.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::app::Glint;
+use crate::audit::AUDIT_FAMILY;
+use crate::models::ModelView;
+use crate::plugins::{Action, DetectLimits, DetectRequest, DetectResponse, Image, Plugin, PluginWorld};
+
+/// The prompt of the detector canary, and the label it must find.
+pub const PROMPT: &str = "a cat";
+const LABEL: &str = "cat";
+/// What an auditor must allow, and what it must block.
+const BENIGN: &str = "a photo of a cat sleeping on a sofa";
+const KNOWN_WORD: &str = "you fucking idiot";
+const AUDIT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Runs the canary of a candidate plugin against the model versions serving now.
+pub fn plugin(glint: &Glint, plugin: &Plugin, photo: &Path) -> Result<(), String> {
+    match plugin.info.world {
+        PluginWorld::DetectPlugin => {
+            let version = &glint.config.default_model;
+            glint.models.ensure_loaded(version).map_err(|e| format!("the default model {version} cannot load: {}", e.message))?;
+            let response = glint.plugins.detect_in(plugin, (*glint.models.view()).clone(), &request(glint, photo, version)?);
+            found_the_cat(response)
+        }
+        PluginWorld::AuditPlugin => {
+            let verdict = |text: &str| {
+                glint.plugins.audit_input_on(plugin, text, None, AUDIT_DEADLINE).map_err(|e| format!("checking {text:?} failed: {e}"))
+            };
+            let benign = verdict(BENIGN)?;
+            if benign.action == Action::Block {
+                return Err(format!("it blocked the harmless {BENIGN:?} ({})", benign.reasons.join(", ")));
+            }
+            let known = verdict(KNOWN_WORD)?;
+            if known.action != Action::Block {
+                return Err(format!("it did not block {KNOWN_WORD:?} (it answered {:?})", known.action));
+            }
+            Ok(())
+        }
+        // glint calls no exporter or allocator yet: instantiating them (the link step) is all there is to check.
+        PluginWorld::ExportPlugin | PluginWorld::AbPlugin => Ok(()),
+    }
+}
+
+/// Runs the canary of a candidate model version, seen through `view`.
+pub fn model(glint: &Glint, view: ModelView, version: &str, family: &str, photo: &Path) -> Result<(), String> {
+    if family == AUDIT_FAMILY {
+        let Some(audit) = &glint.audit else { return Ok(()) };
+        let auditor = glint.plugins.get(&audit.policy.plugin).map_err(|e| e.message)?;
+        let image = Some(Image { bytes: read(photo)?, mime: String::new() });
+        let verdict = glint.plugins.audit_input_in(&auditor, view, "", image, AUDIT_DEADLINE).map_err(|e| format!("the image check failed: {e}"))?;
+        if verdict.action == Action::Block {
+            return Err(format!("the auditor blocked the canary photo with it ({})", verdict.reasons.join(", ")));
+        }
+        return Ok(());
+    }
+    let detector = glint.plugins.get(&glint.config.detect_plugin).map_err(|e| e.message)?;
+    found_the_cat(glint.plugins.detect_in(&detector, view, &request(glint, photo, version)?))
+}
+
+fn request(glint: &Glint, photo: &Path, version: &str) -> Result<DetectRequest, String> {
+    let limits = &glint.config.limits;
+    Ok(DetectRequest {
+        image: Image { bytes: read(photo)?, mime: String::new() },
+        prompt: PROMPT.into(),
+        threshold: 0.3,
+        model: version.into(),
+        limits: DetectLimits { max_pixels: limits.max_pixels, max_prompt_chars: limits.max_prompt_chars },
+    })
+}
+
+fn read(photo: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(photo).map_err(|e| format!("the canary photo {} cannot be read ({e}); scripts/setup.sh extracts it", photo.display()))
+}
+
+fn found_the_cat(response: Result<DetectResponse, crate::GlintError>) -> Result<(), String> {
+    let response = response.map_err(|e| e.message)?;
+    if response.detections.iter().any(|d| d.label.eq_ignore_ascii_case(LABEL)) {
+        Ok(())
+    } else {
+        let labels: Vec<&str> = response.detections.iter().map(|d| d.label.as_str()).collect();
+        Err(format!("it did not find the cat in the canary photo for {PROMPT:?} (it found: {labels:?})"))
+    }
+}
