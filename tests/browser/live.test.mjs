@@ -63,8 +63,9 @@ test("the admin swaps the detector from the page, sees the event, and rolls it b
   await page.setInputFiles("#p-file", variant);
   await page.fill("#p-name", "detect");
   await page.click("#p-install");
-  await page.waitForFunction(() => /detect: swapped/.test(document.getElementById("plugins-status").textContent), null, { timeout: 60_000 });
   const swapped = sha(variant).slice(0, 12);
+  // The page says what happened once its tables show the new state.
+  await page.waitForFunction(() => /detect: swapped/.test(document.getElementById("plugins-status").textContent), null, { timeout: 60_000 });
   assert.equal((await detector())[2], swapped);
   const events = await cellsOf(page, "live-events");
   assert.deepEqual(events[0].slice(1, 5), [ADMIN[0], "install", "detect", "swapped"]);

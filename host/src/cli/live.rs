@@ -111,21 +111,36 @@ fn call(config: &Config, remote: &Remote, method: &str, path: &str, body: Vec<u8
     if !server.starts_with("http://") {
         bail!("--server must be an http:// URL (put a TLS proxy's plain-HTTP side here), not {server:?}");
     }
-    let uri = format!("{server}{path}");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-        let request = hyper::Request::builder()
-            .method(method)
-            .uri(&uri)
-            .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(http::header::CONTENT_TYPE, "application/wasm")
-            .body(Full::new(Bytes::from(body)))?;
-        let response = client.request(request).await.with_context(|| format!("cannot reach {server} (is glint up running there?)"))?;
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await?.to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({ "error": { "message": String::from_utf8_lossy(&bytes) } }));
-        Ok((status, json))
+        let send = |method: &str, path: &str, body: Vec<u8>| {
+            let request = hyper::Request::builder()
+                .method(method)
+                .uri(format!("{server}{path}"))
+                .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(http::header::CONTENT_TYPE, "application/wasm")
+                .body(Full::new(Bytes::from(body)));
+            let client = client.clone();
+            let server = server.clone();
+            async move {
+                let response = client.request(request?).await.with_context(|| format!("cannot reach {server} (is glint up running there?)"))?;
+                let status = response.status().as_u16();
+                let bytes = response.into_body().collect().await?.to_bytes();
+                let json = serde_json::from_slice(&bytes)
+                    .unwrap_or_else(|_| serde_json::json!({ "error": { "message": String::from_utf8_lossy(&bytes) } }));
+                anyhow::Ok((status, json))
+            }
+        };
+        // A server that refuses the token answers before reading a body: ask
+        // it first, cheaply, rather than upload a component to a closed door.
+        if method != "GET" {
+            let (status, json) = send("GET", "/api/admin/plugins", Vec::new()).await?;
+            if status != 200 {
+                return Ok((status, json));
+            }
+        }
+        send(method, path, body).await
     })
 }
 
