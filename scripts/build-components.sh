@@ -36,7 +36,7 @@ guest_cargo() {
 
 # Pure components: no WASI at all (wasm32-unknown-unknown core module, then
 # wrapped as a component). The host grants them only what their world imports.
-(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect -p glint-audit -p glint-misbehave -p glint-misbehave-audit)
+(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect -p glint-audit -p glint-misbehave -p glint-misbehave-audit -p glint-misbehave-export)
 
 # core module -> component, validated
 wrap() {
@@ -48,9 +48,15 @@ wrap() {
 }
 wrap glint_detect plugins/detect.wasm
 wrap glint_audit plugins/audit.wasm
+# One exporter crate, two plugins: the PDF report, and the machine formats.
+(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-export --features pdf)
+wrap glint_export plugins/export-pdf.wasm
+(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-export --features formats)
+wrap glint_export plugins/export-formats.wasm
 # test-only plugin, kept out of plugins/ so the demo never loads it
 wrap glint_misbehave tests/plugins/misbehave.wasm
 wrap glint_misbehave_audit tests/plugins/misbehave-audit.wasm
+wrap glint_misbehave_export tests/plugins/misbehave-export.wasm
 
 # App components (spin-sdk, wasi:http 0.3) need WASI: wasm32-wasip2 emits a
 # component directly. spin.toml points at the build output, as Spin apps do.

@@ -5,7 +5,9 @@
 
 # ---- Debian packages (apt) ---------------------------------------------------------------
 GLINT_APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 wasi-libc
-                    python3-venv fonts-dejavu-core unzip curl chromium)
+                    python3-venv fonts-dejavu-core unzip curl chromium
+                    fonts-droid-fallback   # the PDF report's CJK font (Apache-2.0), subsetted by export-pdf
+                    poppler-utils qpdf)    # the export tests read the PDFs back with pdftotext, pdftoppm, qpdf
 GLINT_GUEST_RUSTC_MINOR="1.96"        # /usr/bin/rustc (Debian rustc-web) major.minor we tested with
 
 # ---- main Python venv: .glint/venv -------------------------------------------------------
@@ -18,6 +20,7 @@ GLINT_VENV_REQS=(
   "pillow==13.0.0"
   "onnx==1.23.2"
   "scikit-learn==1.9.1"             # only to read alt-profanity-check's pickles (export-profanity-model.py)
+  "pycocotools==2.0.10"             # the export tests load glint's COCO JSON with the COCO API itself
 )
 # ... and the transitive set they resolved to (used as a pip constraints file).
 GLINT_VENV_CONSTRAINTS=(

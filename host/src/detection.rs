@@ -54,7 +54,7 @@ pub struct ModelRun {
     pub device: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct BoxOut {
     pub x0: f32,
     pub y0: f32,
@@ -62,7 +62,7 @@ pub struct BoxOut {
     pub y1: f32,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct DetectionOut {
     pub phrase: String,
     pub label: String,
@@ -82,7 +82,7 @@ impl From<&crate::plugins::Detection> for DetectionOut {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct PhraseOut {
     pub phrase: String,
     pub label: Option<String>,
@@ -104,4 +104,10 @@ pub struct DetectOutput {
     /// Whether the result came from the result cache.
     pub cached: bool,
     pub elapsed_ms: f64,
+}
+
+impl From<&crate::plugins::PhraseMatch> for PhraseOut {
+    fn from(p: &crate::plugins::PhraseMatch) -> PhraseOut {
+        PhraseOut { phrase: p.phrase.clone(), label: p.label.clone(), method: p.method.clone(), similarity: p.similarity }
+    }
 }

@@ -23,6 +23,7 @@ pub mod detection;
 pub mod draw;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod gateway;
 pub mod live;
 pub mod metrics;

@@ -122,22 +122,29 @@ impl Glint {
     /// The image with the detections drawn on it, as PNG.
     pub fn annotated_png(&self, image: &[u8], response: &DetectResponse) -> Result<Vec<u8>, GlintError> {
         let detections: Vec<DetectionOut> = response.detections.iter().map(DetectionOut::from).collect();
+        self.annotate(image, &detections)
+    }
+
+    /// `image` with `detections` drawn on it, as PNG.
+    pub fn annotate(&self, image: &[u8], detections: &[DetectionOut]) -> Result<Vec<u8>, GlintError> {
         let font = self.font.get_or_init(crate::draw::load_font).as_ref();
-        let drawn = crate::draw::annotate(image, &detections, font)
+        let drawn = crate::draw::annotate(image, detections, font)
             .map_err(|e| GlintError::new(ErrorKind::InvalidInput, format!("{e:#}")))?;
         crate::draw::encode_png(&drawn).map_err(|e| GlintError::new(ErrorKind::Plugin, format!("{e:#}")))
     }
 
     /// Runs one detection; the result as `glint detect` prints it.
     pub fn detect(&self, input: &DetectInput) -> Result<DetectOutput, GlintError> {
-        let RunResult { response: r, model, cached, elapsed_ms, plugin, .. } = self.run(input)?;
-        Ok(DetectOutput {
+        self.detect_run(input).map(|(out, _)| out)
+    }
+
+    /// [`Glint::detect`], and the run it printed.
+    pub fn detect_run(&self, input: &DetectInput) -> Result<(DetectOutput, RunResult), GlintError> {
+        let ran = self.run(input)?;
+        let RunResult { response: r, model, cached, elapsed_ms, plugin, .. } = ran.clone();
+        let output = DetectOutput {
             detections: r.detections.iter().map(DetectionOut::from).collect(),
-            phrases: r
-                .phrases
-                .into_iter()
-                .map(|p| PhraseOut { phrase: p.phrase, label: p.label, method: p.method, similarity: p.similarity })
-                .collect(),
+            phrases: r.phrases.iter().map(PhraseOut::from).collect(),
             width: r.width,
             height: r.height,
             threshold: input.threshold,
@@ -146,6 +153,7 @@ impl Glint {
             plugin_sha256: plugin.sha256,
             cached,
             elapsed_ms,
-        })
+        };
+        Ok((output, ran))
     }
 }

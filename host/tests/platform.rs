@@ -50,6 +50,9 @@ fn every_route_checks_the_role() {
             let target = if target == "/examples/alice" { "/examples/chelsea.png".into() } else { target };
             let case = match (method.as_str(), path.as_str()) {
                 ("POST", "/api/detect" | "/api/jobs") => Case { method: "POST", target: format!("{target}?prompt=a%20cat"), body: chelsea() },
+                // Documents of alice's result, and of the rated results (COCO: no fonts needed).
+                ("GET", "/api/results/{id}/export") => Case { method: "GET", target: format!("/api/results/{result_id}/export?format=coco"), body: vec![] },
+                ("GET", "/api/feedback/export") => Case { method: "GET", target: format!("{target}?format=coco"), body: vec![] },
                 ("POST", "/api/session") => Case { method: "POST", target, body: json!({"user": "alice", "password": USER_PW}).to_string().into() },
                 ("POST", "/api/feedback") => Case { method: "POST", target, body: json!({"result_id": result_id, "rating": 4}).to_string().into() },
                 ("POST", "/api/users") => Case { method: "POST", target, body: json!({"name": format!("u{checked}"), "password": "long-enough-1"}).to_string().into() },

@@ -29,6 +29,12 @@ pub struct DetectArgs {
     /// Print JSON on one line.
     #[arg(long)]
     compact: bool,
+    /// Also write a document of the result to this file (a PDF report, COCO JSON…).
+    #[arg(long)]
+    export: Option<PathBuf>,
+    /// The export format (default: from --export's extension: .pdf → pdf, .json → coco; see `glint plugins list`).
+    #[arg(long)]
+    format: Option<String>,
 }
 
 pub fn run(mut config: Config, args: DetectArgs) -> anyhow::Result<()> {
@@ -38,7 +44,23 @@ pub fn run(mut config: Config, args: DetectArgs) -> anyhow::Result<()> {
     let image = std::fs::read(&args.image).with_context(|| format!("cannot read {}", args.image.display()))?;
     let glint = Glint::open(config)?;
     let input = DetectInput { image, prompt: args.prompt, threshold: args.threshold, model: args.model };
-    let output = glint.detect(&input)?;
+    let (output, ran) = glint.detect_run(&input)?;
+    if let Some(path) = &args.export {
+        let format = match (&args.format, path.extension().and_then(|e| e.to_str())) {
+            (Some(f), _) => f.clone(),
+            (None, Some("pdf")) => "pdf".into(),
+            (None, Some("json")) => "coco".into(),
+            (None, ext) => anyhow::bail!(
+                "cannot tell the export format from {:?}: give --format (one of {})",
+                ext.unwrap_or(""),
+                glint::export::formats(&glint).iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let source = glint::export::from_run(&ran, &input.prompt, input.image.clone());
+        let (_, document) = glint::export::write(&glint, &format, "", vec![source])?;
+        std::fs::write(path, &document.bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("glint: wrote {} ({format}, {} bytes)", path.display(), document.bytes.len());
+    }
     if let Some(out) = &args.out {
         let font = draw::load_font();
         if font.is_none() {

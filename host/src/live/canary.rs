@@ -2,8 +2,10 @@
 //! world: a detector must find the cat in the bundled photo; an auditor must
 //! let a harmless sentence through and block a known word; a model version
 //! must let the serving detector find the cat with it (an audit model: let
-//! the auditor check the photo). Plugins of worlds glint does not call yet
-//! (exporter, allocator) only have to instantiate.
+//! the auditor check the photo); an exporter must write every format it
+//! declares for a result on the bundled photo (a non-empty document of the
+//! declared mime: `export_on` checks both). An allocator, which glint does
+//! not call yet, only has to instantiate.
 
 use std::path::Path;
 use std::time::Duration;
@@ -44,8 +46,17 @@ pub fn plugin(glint: &Glint, plugin: &Plugin, photo: &Path) -> Result<(), String
             }
             Ok(())
         }
-        // glint calls no exporter or allocator yet: instantiating them (the link step) is all there is to check.
-        PluginWorld::ExportPlugin | PluginWorld::AbPlugin => Ok(()),
+        PluginWorld::ExportPlugin => {
+            let photo_bytes = read(photo)?;
+            for f in &plugin.info.formats {
+                let source = canary_result(photo_bytes.clone());
+                let report = crate::export::report(glint, "glint canary", vec![source], f.needs_rendering).map_err(|e| e.message)?;
+                glint.plugins.export_on(plugin, &f.name, &report).map_err(|e| format!("format {}: {}", f.name, e.message))?;
+            }
+            Ok(())
+        }
+        // glint calls no allocator yet: instantiating it (the link step) is all there is to check.
+        PluginWorld::AbPlugin => Ok(()),
     }
 }
 
@@ -63,6 +74,37 @@ pub fn model(glint: &Glint, view: ModelView, version: &str, family: &str, photo:
     }
     let detector = glint.plugins.get(&glint.config.detect_plugin).map_err(|e| e.message)?;
     found_the_cat(glint.plugins.detect_in(&detector, view, &request(glint, photo, version)?))
+}
+
+/// A result with one cat found in the canary photo, for exporters.
+fn canary_result(photo: Vec<u8>) -> crate::export::Source {
+    let (width, height) = image::load_from_memory(&photo).map(|i| (i.width(), i.height())).unwrap_or((1, 1));
+    let cat = crate::plugins::Detection {
+        phrase: PROMPT.into(),
+        label: LABEL.into(),
+        score: 0.9,
+        box_: crate::plugins::Bbox { x0: 0.0, y0: 0.0, x1: width as f32 / 2.0, y1: height as f32 / 2.0 },
+    };
+    let result = crate::plugins::ExportedResult {
+        id: "canary".into(),
+        time_ms: 0,
+        user: "canary".into(),
+        session: String::new(),
+        prompt: PROMPT.into(),
+        model_version: "canary".into(),
+        plugin_sha256: String::new(),
+        experiment: None,
+        file_name: "canary.png".into(),
+        width,
+        height,
+        annotated: None,
+        detections: vec![cat],
+        phrases: Vec::new(),
+        audit: Vec::new(),
+        rating: None,
+        comment: None,
+    };
+    crate::export::Source { result, image: Some(photo) }
 }
 
 fn request(glint: &Glint, photo: &Path, version: &str) -> Result<DetectRequest, String> {

@@ -18,3 +18,14 @@ pub mod auditor {
         },
     });
 }
+
+/// World `export-plugin` (it imports nothing); its `types` are the ones above.
+pub mod exporter {
+    wasmtime::component::bindgen!({
+        path: "../wit/glint.wit",
+        world: "export-plugin",
+        with: {
+            "glint:plugins/types": super::glint::plugins::types,
+        },
+    });
+}

@@ -5,6 +5,7 @@
 mod auditor;
 pub(crate) mod bindings;
 mod detector;
+mod exporter;
 mod inspect;
 mod plugin;
 mod pool;
@@ -15,10 +16,13 @@ pub use bindings::glint::plugins::types::{
     Action, Bbox, DetectRequest, DetectResponse, Detection, Image, Limits as DetectLimits, PhraseMatch, Verdict,
 };
 pub use auditor::AuditFailure;
+pub use bindings::exporter::exports::glint::plugins::exporter::{
+    AuditNote, Document as ExportDocument, ExportedResult, Format as ExportFormat, PhraseNote, Report as ExportReport,
+};
 pub use plugin::{Plugin, PluginInfo, PluginWorld};
 pub use registry::{CandidateError, PluginRegistry};
 pub use state::{HostState, Models};
 
 /// The WIT package version this host implements.
 pub const WIT_PACKAGE: &str = "glint:plugins";
-pub const WIT_VERSION: &str = "0.2.0";
+pub const WIT_VERSION: &str = "0.3.0";

@@ -8,6 +8,8 @@ use anyhow::bail;
 use super::bindings::DetectorHost;
 use super::bindings::DetectorHostPre;
 use super::bindings::auditor::{AuditorHost, AuditorHostPre};
+use super::bindings::exporter::ExportPluginPre;
+use super::bindings::exporter::exports::glint::plugins::exporter::Format;
 use super::pool::Idle;
 use super::state::HostState;
 use super::{WIT_PACKAGE, WIT_VERSION};
@@ -49,6 +51,13 @@ pub struct PluginInfo {
     pub compiled_cache: CacheOutcome,
     /// When this build was loaded (ms since the epoch).
     pub loaded_ms: i64,
+    /// For exporters: the formats it writes.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "format_names")]
+    pub formats: Vec<Format>,
+}
+
+fn format_names<S: serde::Serializer>(formats: &[Format], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(formats.iter().map(|f| &f.name))
 }
 
 /// A loaded plugin, ready to instantiate.
@@ -56,6 +65,7 @@ pub struct Plugin {
     pub info: PluginInfo,
     pub(super) detector: Option<DetectorHostPre<HostState>>,
     pub(super) auditor: Option<AuditorHostPre<HostState>>,
+    pub(super) exporter: Option<ExportPluginPre<HostState>>,
     pub(super) idle: Idle<DetectorHost>,
     pub(super) idle_auditors: Idle<AuditorHost>,
 }
@@ -88,9 +98,9 @@ mod tests {
 
     #[test]
     fn world_from_exports() {
-        assert_eq!(world_of(&["glint:plugins/detector@0.2.0".into()]).unwrap(), PluginWorld::DetectPlugin);
-        let e = world_of(&["glint:plugins/detector@0.1.0".into()]).unwrap_err().to_string();
-        assert!(e.contains("0.1.0") && e.contains("0.2.0"), "{e}");
+        assert_eq!(world_of(&["glint:plugins/detector@0.3.0".into()]).unwrap(), PluginWorld::DetectPlugin);
+        let e = world_of(&["glint:plugins/detector@0.2.0".into()]).unwrap_err().to_string();
+        assert!(e.contains("0.2.0") && e.contains("0.3.0"), "{e}");
         assert!(world_of(&["wasi:http/handler@0.3.0".into()]).is_err());
     }
 }

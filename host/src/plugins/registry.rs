@@ -22,6 +22,7 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{HasSelf, Linker};
 
 use super::bindings::auditor::AuditorHostPre;
+use super::bindings::exporter::ExportPluginPre;
 use super::bindings::{DetectorHost, DetectorHostPre};
 use super::inspect;
 use super::plugin::{Plugin, PluginInfo, PluginWorld, world_of};
@@ -118,11 +119,17 @@ impl PluginRegistry {
             )
         })?;
         let typed = |e: wasmtime::Error| CandidateError::new("link", format!("its exports do not match the {world:?} world: {e}"));
-        let (detector, auditor) = match world {
-            PluginWorld::DetectPlugin => (Some(DetectorHostPre::new(pre).map_err(typed)?), None),
-            PluginWorld::AuditPlugin => (None, Some(AuditorHostPre::new(pre).map_err(typed)?)),
-            _ => (None, None),
-        };
+        let (mut detector, mut auditor, mut exporter, mut formats) = (None, None, None, Vec::new());
+        match world {
+            PluginWorld::DetectPlugin => detector = Some(DetectorHostPre::new(pre).map_err(typed)?),
+            PluginWorld::AuditPlugin => auditor = Some(AuditorHostPre::new(pre).map_err(typed)?),
+            PluginWorld::ExportPlugin => {
+                let e = ExportPluginPre::new(pre).map_err(typed)?;
+                formats = self.exporter_formats(&e, name).map_err(|m| CandidateError::new("link", m))?;
+                exporter = Some(e);
+            }
+            PluginWorld::AbPlugin => {}
+        }
         let info = PluginInfo {
             name: name.to_string(),
             path: path.to_path_buf(),
@@ -134,8 +141,9 @@ impl PluginRegistry {
             compile_ms,
             compiled_cache: cache,
             loaded_ms: crate::clock::now_ms(),
+            formats,
         };
-        Ok(Plugin { info, detector, auditor, idle: Idle::new(), idle_auditors: Idle::new() })
+        Ok(Plugin { info, detector, auditor, exporter, idle: Idle::new(), idle_auditors: Idle::new() })
     }
 
     /// Puts a prepared plugin into service under its name, in one swap;

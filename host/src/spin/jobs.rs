@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::history::{self, Owner};
 use crate::app::Glint;
+use crate::audit::Decision;
 use crate::detection::{DetectInput, RunResult};
 use crate::error::{ErrorKind, GlintError};
 use crate::store::{AuditContext, Store, random_id};
@@ -81,10 +82,12 @@ impl Jobs {
     ) -> Result<RunResult, GlintError> {
         let slot = self.slots.acquire().await.expect("never closed");
         let prompt = input.prompt.clone();
-        let mut r = run_blocking(self.glint.clone(), &self.store, input, &audit).await?;
+        let image = owner.as_ref().map(|_| input.image.clone());
+        let (ran, decisions) = run_blocking(self.glint.clone(), &self.store, input, &audit).await;
         drop(slot);
-        if let Some(owner) = &owner {
-            history::record(&self.store, owner, &prompt, &mut r).await;
+        let mut r = ran?;
+        if let (Some(owner), Some(image)) = (&owner, image) {
+            history::record(&self.store, owner, &prompt, &image, &decisions, &mut r).await;
         }
         Ok(r)
     }
@@ -118,14 +121,15 @@ impl Jobs {
             let slot = this.slots.clone().acquire_owned().await.expect("never closed");
             this.set(&job_id, State::Running);
             let prompt = input.prompt.clone();
-            let ran = run_blocking(this.glint.clone(), &this.store, input, &audit).await;
+            let image = owner.as_ref().map(|_| input.image.clone());
+            let (ran, decisions) = run_blocking(this.glint.clone(), &this.store, input, &audit).await;
             drop(slot);
-            let ran = match (ran, &owner) {
-                (Ok(mut r), Some(owner)) => {
-                    history::record(&this.store, owner, &prompt, &mut r).await;
+            let ran = match (ran, &owner, image) {
+                (Ok(mut r), Some(owner), Some(image)) => {
+                    history::record(&this.store, owner, &prompt, &image, &decisions, &mut r).await;
                     Ok(r)
                 }
-                (ran, _) => ran,
+                (ran, _, _) => ran,
             };
             let state = match ran {
                 Ok(r) => State::Done(r),
@@ -170,20 +174,20 @@ impl Jobs {
     }
 }
 
-/// Runs the detection off the async threads and logs its audit decisions.
-/// A failure to write the log is logged, not passed on: the decisions were
-/// applied either way.
+/// Runs the detection off the async threads and logs its audit decisions
+/// (returned too, for the result's record). A failure to write the log is
+/// logged, not passed on: the decisions were applied either way.
 async fn run_blocking(
     glint: Arc<Glint>,
     store: &Store,
     input: DetectInput,
     audit: &AuditContext,
-) -> Result<RunResult, GlintError> {
+) -> (Result<RunResult, GlintError>, Vec<Decision>) {
     let (result, decisions) = tokio::task::spawn_blocking(move || glint.run_audited(&input)).await.unwrap_or_else(|e| {
         (Err(GlintError::new(ErrorKind::Plugin, format!("the detection task failed: {e}"))), Vec::new())
     });
     if let Err(e) = store.log_audit(audit, &decisions).await {
         tracing::error!("writing {} audit decisions failed: {e}", decisions.len());
     }
-    result
+    (result, decisions)
 }

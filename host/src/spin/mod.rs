@@ -5,6 +5,7 @@ mod accounts_host;
 mod app_bindings;
 mod app_state;
 mod audit_api;
+mod export_api;
 mod feedback_host;
 mod gate;
 mod history;

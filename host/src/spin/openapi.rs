@@ -4,8 +4,9 @@ use serde_json::{Map, Value, json};
 
 use super::routes::ROUTES;
 
-/// The OpenAPI 3.1 document of the app's routes.
-pub fn document() -> Value {
+/// The OpenAPI 3.1 document of the app's routes; `formats` are the export
+/// formats the loaded exporters write (the `format` of the export routes).
+pub fn document(formats: &[String]) -> Value {
     let mut paths = Map::new();
     for r in ROUTES {
         let mut op = Map::new();
@@ -17,9 +18,11 @@ pub fn document() -> Value {
             .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
             .collect();
+        let exports = r.path.ends_with("/export");
         params.extend(r.query.iter().map(|(name, description)| {
-            json!({ "name": name, "in": "query", "required": *name == "prompt", "description": description,
-                    "schema": { "type": "string" } })
+            let schema = if exports && *name == "format" { json!({ "type": "string", "enum": formats }) } else { json!({ "type": "string" }) };
+            json!({ "name": name, "in": "query", "required": *name == "prompt" || (exports && *name == "format"),
+                    "description": description, "schema": schema })
         }));
         if !params.is_empty() {
             op.insert("parameters".into(), Value::Array(params));

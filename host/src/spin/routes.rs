@@ -49,6 +49,21 @@ pub const AUDIT_QUERY: &[(&str, &str)] = &[
     ("format", "json (default) or csv"),
 ];
 
+const EXPORT_QUERY: &[(&str, &str)] = &[("format", "an export format of GET /api/exports, e.g. pdf, coco, yolo, voc (required)")];
+
+/// The feedback browser's filter, and the export format.
+pub const FEEDBACK_EXPORT_QUERY: &[(&str, &str)] = &[
+    ("user", "only this account"),
+    ("model", "only this model version"),
+    ("min_rating", "at least this many stars"),
+    ("max_rating", "at most this many stars"),
+    ("since", "from this time (ms since the epoch)"),
+    ("until", "up to this time (ms since the epoch)"),
+    ("q", "text in the prompt or comment"),
+    ("limit", "at most this many rated results (default 500)"),
+    ("format", "an export format of GET /api/exports that holds many results, e.g. coco (required)"),
+];
+
 const EVENTS_QUERY: &[(&str, &str)] = &[
     ("target", "only this plugin or model version"),
     ("limit", "at most this many events (default 100)"),
@@ -81,6 +96,9 @@ pub const ROUTES: &[RouteSpec] = &[
     route!("DELETE" "/api/preferences" User "Forget the account's UI preferences"),
     route!("POST" "/api/feedback" User "Rate a result of the session", body = "JSON {\"result_id\", \"rating\" (1-5), \"comment\"}"),
     route!("GET" "/api/feedback" Admin "Browse and export feedback", query = FEEDBACK_QUERY),
+    route!("GET" "/api/exports" Guest "The formats the loaded exporter plugins write (answered by the host)"),
+    route!("GET" "/api/results/{id}/export" User "A document of one of your results (admins: anyone's) in an export format (answered by the host)", query = EXPORT_QUERY),
+    route!("GET" "/api/feedback/export" Admin "The results of a feedback filter as one document, e.g. one COCO file (answered by the host)", query = FEEDBACK_EXPORT_QUERY),
     route!("GET" "/api/audit" Admin "Browse and export the audit log (answered by the host)", query = AUDIT_QUERY),
     route!("GET" "/api/users" Admin "List accounts"),
     route!("POST" "/api/users" Admin "Add an account", body = "JSON {\"name\", \"password\", \"role\": \"user\"|\"admin\"}"),

@@ -95,6 +95,11 @@ impl HttpTrigger {
         Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, gate, jobs, live, next_id: AtomicU64::new(1) })
     }
 
+    /// The site's title (the first app component's `site_title` variable), for reports.
+    fn site_title(&self) -> String {
+        self.apps.values().find_map(|a| a.grants.variables.0.get("site_title").cloned()).unwrap_or_default()
+    }
+
     /// Serves until `shutdown` resolves.
     pub async fn serve(
         self: Arc<Self>,
@@ -135,7 +140,17 @@ impl HttpTrigger {
                 text_response(status, content_type, body)
             }
             Ok(a) if a.route.path == "/api/openapi.json" => {
-                text_response(200, "application/json", super::openapi::document().to_string())
+                let formats: Vec<String> = crate::export::formats(&self.glint).into_iter().map(|f| f.name).collect();
+                text_response(200, "application/json", super::openapi::document(&formats).to_string())
+            }
+            Ok(a) if matches!(a.route.path, "/api/exports" | "/api/results/{id}/export" | "/api/feedback/export") => {
+                let title = self.site_title();
+                let answer = super::export_api::answer(&self.glint, &self.gate.accounts.store, &a.principal, &title, &path, parts.uri.query()).await;
+                let mut r = hyper::Response::builder().status(answer.status).header(http::header::CONTENT_TYPE, answer.content_type);
+                if let Some(d) = answer.disposition {
+                    r = r.header(http::header::CONTENT_DISPOSITION, d);
+                }
+                r.body(Full::new(answer.body)).expect("valid response")
             }
             Ok(a) if a.route.path.starts_with("/api/admin/") => {
                 let limit = self.live.settings().max_plugin_bytes;

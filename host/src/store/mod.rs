@@ -8,6 +8,7 @@ mod feedback;
 mod history;
 mod kv;
 mod live_events;
+mod result_details;
 mod schema;
 mod sessions;
 mod users;
@@ -23,6 +24,7 @@ pub use audit_log::{AuditContext, AuditFilter, AuditRow};
 pub use feedback::{FeedbackFilter, FeedbackRow, NewFeedback};
 pub use history::{NewResult, ResultRow};
 pub use live_events::LiveEvent;
+pub use result_details::ResultDetails;
 pub use sessions::SessionRow;
 pub use users::{NewUser, UserRow};
 

@@ -60,6 +60,17 @@ const TABLES: &[&str] = &[
         policy_version TEXT NOT NULL,
         latency_us BIGINT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (time_ms)",
+    "CREATE TABLE IF NOT EXISTS result_details (
+        result_id TEXT PRIMARY KEY,
+        plugin_sha256 TEXT NOT NULL,
+        width BIGINT NOT NULL,
+        height BIGINT NOT NULL,
+        phrases TEXT NOT NULL,
+        audit TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS images (
+        sha256 TEXT PRIMARY KEY,
+        bytes BYTEA NOT NULL,
+        created_ms BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS live_events (
         id TEXT PRIMARY KEY,
         time_ms BIGINT NOT NULL,
