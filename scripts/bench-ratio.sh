@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the detect and audit benches and prints component / native per group
-# (detect per backend, decode-only, audit-text, audit-image), from criterion's
+# Runs the detect, audit and export benches and prints component / native per group
+# (detect per backend, decode-only, audit-text, audit-image, export-pdf, export-coco), from criterion's
 # estimates (mean and median of the same run).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-[ "${1:-}" = "--no-run" ] || cargo +stable bench --locked -p glint-benches --bench detect --bench audit
+[ "${1:-}" = "--no-run" ] || cargo +stable bench --locked -p glint-benches --bench detect --bench audit --bench export
 python3 - "$ROOT/target/criterion" <<'PY'
 import json, sys, pathlib
 root = pathlib.Path(sys.argv[1])
