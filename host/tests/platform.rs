@@ -92,6 +92,28 @@ fn every_route_checks_the_role() {
 }
 
 #[test]
+fn every_answer_carries_the_security_headers_and_the_page_runs_no_inline_script() {
+    let s = server();
+    for (method, path) in [("GET", "/"), ("GET", "/app.js"), ("GET", "/api/models"), ("GET", "/nope"), ("POST", "/api/detect"), ("GET", "/examples/chelsea.png")] {
+        let r = request(&s.addr, method, path, b"");
+        assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"), "{method} {path}");
+        assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"), "{method} {path}");
+        assert_eq!(r.header("referrer-policy").as_deref(), Some("same-origin"), "{method} {path}");
+    }
+    let page = request(&s.addr, "GET", "/", b"");
+    let csp = page.header("content-security-policy").expect("the page has a CSP");
+    let script_src = csp.split(';').map(str::trim).find(|d| d.starts_with("script-src")).expect("script-src");
+    assert_eq!(script_src, "script-src 'self'", "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{csp}");
+    // The page has no inline script left for the policy to block.
+    let html = page.text();
+    assert!(html.contains("<script src=\"/app.js\"></script>") && !html.contains("<script>"), "{html}");
+    let js = request(&s.addr, "GET", "/app.js", b"");
+    assert_eq!((js.status, js.header("content-type").as_deref()), (200, Some("text/javascript; charset=utf-8")));
+    assert!(js.text().contains("function applyLang()"));
+}
+
+#[test]
 fn openapi_lists_exactly_the_served_routes() {
     let s = server();
     let doc = request(&s.addr, "GET", "/api/openapi.json", b"").json();

@@ -25,7 +25,9 @@ before(async () => {
     execFileSync(glint, ["users", "add", name, "--role", role, "--password-stdin", "--database", database],
       { cwd: root, input: password + "\n" });
   }
-  base = await start(glint, ["--backend", "onnx", "up", "--listen", "127.0.0.1:0", "--database", database], "serving app");
+  // The site's name (spin.toml's site_title variable) is on the page and in the report.
+  base = await start(glint, ["--backend", "onnx", "up", "--listen", "127.0.0.1:0", "--database", database], "serving app",
+    { SPIN_VARIABLE_SITE_TITLE: "ACME detector" });
   browser = await launchChromium();
 });
 
@@ -54,7 +56,12 @@ async function download(page, selector, name) {
 
 test("a user downloads the PDF report and COCO of a result; the admin the rated results as COCO", async () => {
   const page = await browser.newPage({ acceptDownloads: true });
+  // The page's Content-Security-Policy allows no inline script: nothing of the page may trip it.
+  const violations = [];
+  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
   await signIn(page, USER);
+  assert.equal(await page.textContent("h1"), "ACME detector");
+  assert.equal(await page.title(), "ACME detector");
   // Guests and signed-in users alike see no export links before a result.
   assert.equal(await page.isVisible("#exports"), false);
   await page.setInputFiles("#file", join(root, "samples", "chelsea.png"));
@@ -69,7 +76,7 @@ test("a user downloads the PDF report and COCO of a result; the admin the rated 
   const pdf = await download(page, "#export-pdf", "report.pdf");
   assert.match(pdf.suggested, /^glint-[0-9a-f]+\.pdf$/);
   const text = execFileSync("pdftotext", [pdf.path, "-"]).toString();
-  for (const want of ["a cat", "alice", "coco-grounded-v1", "cat"]) assert.ok(text.includes(want), `the PDF lacks ${want}: ${text}`);
+  for (const want of ["ACME detector", "a cat", "alice", "coco-grounded-v1", "cat"]) assert.ok(text.includes(want), `the PDF lacks ${want}: ${text}`);
 
   await page.selectOption("#export-format", "coco");
   const coco = await download(page, "#export-go", "result.json");
@@ -80,6 +87,7 @@ test("a user downloads the PDF report and COCO of a result; the admin the rated 
   assert.ok(doc.annotations.length >= 1 && doc.annotations.every((a) => a.bbox.length === 4 && a.image_id === doc.images[0].id));
   assert.ok(doc.categories.some((c) => c.name === "cat"), JSON.stringify(doc.categories));
 
+  assert.deepEqual(violations, [], "CSP violations");
   // Rate it, so that the admin's feedback browser has it.
   await page.click('#stars button[data-stars="5"]');
   await page.click("#send-feedback");

@@ -25,6 +25,11 @@ mod bindings {
 }
 
 const INDEX_HTML: &str = include_str!("../assets/index.html");
+const APP_JS: &str = include_str!("../assets/app.js");
+/// No inline script, no framing, nothing from elsewhere (inline `style`
+/// attributes are allowed: they cannot run code).
+const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
+                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 #[http_service]
 async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
@@ -42,10 +47,10 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             let title = spin_sdk::variables::get("site_title").await.unwrap_or_default();
             let page = INDEX_HTML.replace("__SITE_TITLE__", &html_escape(&title));
             let mut r = reply::reply(StatusCode::OK, "text/html; charset=utf-8", page);
-            let csp = "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
-            r.headers_mut().insert("content-security-policy", csp.parse().expect("ascii"));
+            r.headers_mut().insert("content-security-policy", CSP.parse().expect("ascii"));
             r
         }
+        (&Method::GET, "/app.js") => reply::reply(StatusCode::OK, "text/javascript; charset=utf-8", APP_JS),
         (&Method::GET, "/examples") => examples::list(),
         (&Method::GET, p) if p.starts_with("/examples/") => examples::get(&p["/examples/".len()..]),
         (&Method::GET, "/api/models") => detect_api::models(),

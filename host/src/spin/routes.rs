@@ -24,17 +24,24 @@ const DETECT_QUERY: &[(&str, &str)] = &[
     ("model", "model version, default the configured one"),
 ];
 
-const FEEDBACK_QUERY: &[(&str, &str)] = &[
-    ("user", "only this account"),
-    ("model", "only this model version"),
-    ("min_rating", "at least this many stars"),
-    ("max_rating", "at most this many stars"),
-    ("since", "from this time (ms since the epoch)"),
-    ("until", "up to this time (ms since the epoch)"),
-    ("q", "text in the prompt or comment"),
-    ("limit", "at most this many rows (default 500)"),
-    ("format", "json (default) or csv"),
-];
+/// The feedback browser's filter, shared by `/api/feedback` and `/api/feedback/export`.
+macro_rules! feedback_filter {
+    ($($more:expr),* $(,)?) => {
+        &[
+            ("user", "only this account"),
+            ("model", "only this model version"),
+            ("min_rating", "at least this many stars"),
+            ("max_rating", "at most this many stars"),
+            ("since", "from this time (ms since the epoch)"),
+            ("until", "up to this time (ms since the epoch)"),
+            ("q", "text in the prompt or comment"),
+            $($more),*
+        ]
+    };
+}
+
+const FEEDBACK_QUERY: &[(&str, &str)] =
+    feedback_filter![("limit", "at most this many rows (default 500)"), ("format", "json (default) or csv")];
 
 /// Query parameters of `GET /api/audit`.
 pub const AUDIT_QUERY: &[(&str, &str)] = &[
@@ -52,14 +59,7 @@ pub const AUDIT_QUERY: &[(&str, &str)] = &[
 const EXPORT_QUERY: &[(&str, &str)] = &[("format", "an export format of GET /api/exports, e.g. pdf, coco, yolo, voc (required)")];
 
 /// The feedback browser's filter, and the export format.
-pub const FEEDBACK_EXPORT_QUERY: &[(&str, &str)] = &[
-    ("user", "only this account"),
-    ("model", "only this model version"),
-    ("min_rating", "at least this many stars"),
-    ("max_rating", "at most this many stars"),
-    ("since", "from this time (ms since the epoch)"),
-    ("until", "up to this time (ms since the epoch)"),
-    ("q", "text in the prompt or comment"),
+pub const FEEDBACK_EXPORT_QUERY: &[(&str, &str)] = feedback_filter![
     ("limit", "at most this many rated results (default 500)"),
     ("format", "an export format of GET /api/exports that holds many results, e.g. coco (required)"),
 ];
@@ -80,6 +80,7 @@ macro_rules! route {
 /// Every route of the app.
 pub const ROUTES: &[RouteSpec] = &[
     route!("GET" "/" Guest "The web UI"),
+    route!("GET" "/app.js" Guest "The web UI's script"),
     route!("GET" "/examples" Guest "The bundled example photos (JSON list)"),
     route!("GET" "/examples/{name}" Guest "One bundled example photo"),
     route!("GET" "/api/openapi.json" Guest "This document"),
