@@ -14,7 +14,10 @@ fn serves_the_ui_models_and_detections() {
     let ui = request(&s.addr, "GET", "/", b"");
     assert_eq!(ui.status, 200);
     assert!(ui.headers.contains("text/html") && ui.headers.contains("x-request-id"), "{}", ui.headers);
-    assert!(String::from_utf8_lossy(&ui.body).contains("/api/jobs"), "the UI submits jobs");
+    assert!(String::from_utf8_lossy(&ui.body).contains("<script src=\"/app.js\">"), "the page loads its script");
+    let script = request(&s.addr, "GET", "/app.js", b"");
+    assert_eq!(script.status, 200);
+    assert!(String::from_utf8_lossy(&script.body).contains("/api/jobs"), "the UI submits jobs");
 
     let models = request(&s.addr, "GET", "/api/models", b"").json();
     assert_eq!(models[0]["version"], "coco-grounded-v1");
