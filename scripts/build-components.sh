@@ -36,7 +36,7 @@ guest_cargo() {
 
 # Pure components: no WASI at all (wasm32-unknown-unknown core module, then
 # wrapped as a component). The host grants them only what their world imports.
-(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect -p glint-audit -p glint-misbehave -p glint-misbehave-audit -p glint-misbehave-export)
+(cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-detect -p glint-audit -p glint-ab -p glint-misbehave -p glint-misbehave-ab -p glint-misbehave-audit -p glint-misbehave-export)
 
 # core module -> component, validated
 wrap() {
@@ -48,6 +48,7 @@ wrap() {
 }
 wrap glint_detect plugins/detect.wasm
 wrap glint_audit plugins/audit.wasm
+wrap glint_ab plugins/ab.wasm
 # One exporter crate, two plugins: the PDF report, and the machine formats.
 (cd components && guest_cargo build --release --locked --target wasm32-unknown-unknown -p glint-export --features pdf)
 wrap glint_export plugins/export-pdf.wasm
@@ -55,6 +56,7 @@ wrap glint_export plugins/export-pdf.wasm
 wrap glint_export plugins/export-formats.wasm
 # test-only plugin, kept out of plugins/ so the demo never loads it
 wrap glint_misbehave tests/plugins/misbehave.wasm
+wrap glint_misbehave_ab tests/plugins/misbehave-ab.wasm
 wrap glint_misbehave_audit tests/plugins/misbehave-audit.wasm
 wrap glint_misbehave_export tests/plugins/misbehave-export.wasm
 

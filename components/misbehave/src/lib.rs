@@ -1,7 +1,10 @@
 //! A detector plugin that misbehaves on purpose. The prompt says how:
 //! "panic", "spin" (never returns), "oom" (allocates without bound),
 //! "error" (returns an internal error), "echo:TEXT" (one detection whose
-//! phrase and label are TEXT, for the audit pipeline's output checks);
+//! phrase and label are TEXT, for the audit pipeline's output checks),
+//! "flaky:N" anywhere in the prompt (fails for N% of images, chosen by a
+//! hash of the image bytes, so the same image always gets the same answer:
+//! for experiment guardrails);
 //! anything else answers normally with no detections. Built only for tests (tests/plugins/misbehave.wasm).
 
 wit_bindgen::generate!({
@@ -33,6 +36,15 @@ impl Guest for Component {
                 }
             }
             "error" => Err(Error { code: ErrorCode::Internal, message: "misbehave: asked to fail".into() }),
+            p if p.contains("flaky:") => {
+                let digits: String = p[p.find("flaky:").unwrap_or(0) + "flaky:".len()..].chars().take_while(char::is_ascii_digit).collect();
+                let percent: u32 = digits.parse().unwrap_or(0);
+                let h = req.image.bytes.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+                if h % 100 < percent {
+                    return Err(Error { code: ErrorCode::Internal, message: format!("misbehave: flaky ({percent}%) failed") });
+                }
+                Ok(DetectResponse { detections: vec![], phrases: vec![], width: 0, height: 0 })
+            }
             p if p.starts_with("echo:") => {
                 let text = p["echo:".len()..].to_string();
                 let box_ = Bbox { x0: 1.0, y0: 1.0, x1: 9.0, y1: 9.0 };
