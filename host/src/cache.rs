@@ -23,10 +23,15 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn new(plugin_sha256: &str, model: &str, image: &[u8], prompt: &str, threshold: f32) -> CacheKey {
+        CacheKey::with_image_digest(plugin_sha256, model, Sha256::digest(image).into(), prompt, threshold)
+    }
+
+    /// The key for an image whose sha256 is already known.
+    pub fn with_image_digest(plugin_sha256: &str, model: &str, image_sha256: [u8; 32], prompt: &str, threshold: f32) -> CacheKey {
         CacheKey {
             plugin_sha256: plugin_sha256.to_string(),
             model: model.to_string(),
-            image_sha256: Sha256::digest(image).into(),
+            image_sha256,
             prompt: normalize_prompt(prompt),
             threshold_bits: threshold.to_bits(),
         }

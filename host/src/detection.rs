@@ -25,6 +25,42 @@ pub struct RunResult {
     pub plugin: PluginRun,
     /// Set once the platform records the result in a session's history.
     pub result_id: Option<String>,
+    /// The experiment arm that served it, if the request was in an experiment.
+    pub arm: Option<ArmRun>,
+}
+
+/// The experiment, its version and the arm a request was assigned to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ArmRun {
+    pub experiment: String,
+    pub version: u32,
+    pub arm: String,
+    /// `user:NAME` or `guest:COOKIE`.
+    #[serde(skip)]
+    pub subject: String,
+}
+
+impl ArmRun {
+    /// `name/arm`, as results, feedback and the audit log record it.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.experiment, self.arm)
+    }
+}
+
+/// What the allocate stage decided for a request that names no model version.
+#[derive(Clone, Debug)]
+pub struct Allocation {
+    pub model: String,
+    /// The detector plugin; `None`: the configured one.
+    pub plugin: Option<String>,
+    /// Set when the request is counted in a running experiment.
+    pub arm: Option<ArmRun>,
+}
+
+/// The allocate stage of the pipeline (A/B experiments), for one request.
+pub trait Allocate: Send + Sync {
+    /// The arm for this request's subject, or `None` to serve the defaults.
+    fn allocate(&self) -> Result<Option<Allocation>, crate::error::GlintError>;
 }
 
 /// Which detector plugin build ran: exact across live swaps.

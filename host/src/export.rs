@@ -189,7 +189,7 @@ pub async fn from_store(store: &Store, id: &str) -> Result<Option<(String, Sourc
         prompt: row.prompt.clone(),
         model_version: row.model_version.clone(),
         plugin_sha256: details.plugin_sha256,
-        experiment: None,
+        experiment: Some(row.experiment.clone()).filter(|e| !e.is_empty()),
         file_name: file_name(&row.image_sha256, image.as_deref()),
         width,
         height,

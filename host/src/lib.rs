@@ -8,6 +8,7 @@
 //! - [`app`]: the service's parts wired together; [`pipeline`]: a detection's
 //!   stages; [`detection`]: what a detection takes and gives; [`draw`]: annotated images;
 //! - [`audit`]: the audit policy and its checks on what goes in and out;
+//! - [`experiments`]: A/B experiments: sticky arms, per-arm results, guardrails;
 //! - [`store`]: accounts, sessions, history, feedback (sqlite or PostgreSQL);
 //! - [`auth`]: roles, passwords, sessions; [`spin`]: the spin.toml app server;
 //! - [`gateway`]: `glint gateway`, the auditing proxy for Gradio apps.
@@ -23,6 +24,7 @@ pub mod detection;
 pub mod draw;
 pub mod engine;
 pub mod error;
+pub mod experiments;
 pub mod export;
 pub mod gateway;
 pub mod live;

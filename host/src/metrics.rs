@@ -24,6 +24,14 @@ pub struct Metrics {
     pub plugin_swaps: IntCounterVec,
     /// 1 for the build of each plugin serving now (labels plugin, world, sha256).
     pub plugin_info: IntGaugeVec,
+    /// Requests an experiment arm served, by experiment, arm and outcome (ok, error).
+    pub experiment_requests: IntCounterVec,
+    /// Latency of the requests an experiment arm served.
+    pub experiment_seconds: HistogramVec,
+    /// Ratings of results an experiment arm served, by experiment, arm and stars.
+    pub experiment_ratings: IntCounterVec,
+    /// New subjects assigned, by experiment and arm (`allocator-failed` when the allocator failed).
+    pub experiment_assignments: IntCounterVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0];
@@ -55,6 +63,26 @@ impl Metrics {
             ),
             audit_seconds: histogram("audit_duration_seconds", "Audit check latency by check", &["check"]),
             plugin_swaps: counter("plugin_swaps_total", "Live plugin and model changes by target and outcome", &["plugin", "outcome"]),
+            experiment_requests: counter(
+                "experiment_requests_total",
+                "Requests an experiment arm served, by experiment, arm and outcome",
+                &["experiment", "arm", "outcome"],
+            ),
+            experiment_seconds: histogram(
+                "experiment_request_duration_seconds",
+                "Latency of the requests an experiment arm served",
+                &["experiment", "arm"],
+            ),
+            experiment_ratings: counter(
+                "experiment_ratings_total",
+                "Ratings of results an experiment arm served, by stars",
+                &["experiment", "arm", "rating"],
+            ),
+            experiment_assignments: counter(
+                "experiment_assignments_total",
+                "Subjects newly assigned to an experiment arm",
+                &["experiment", "arm"],
+            ),
             plugin_info: {
                 let g = IntGaugeVec::new(Opts::new("plugin_info", "The plugin builds serving now (1 each)"), &["plugin", "world", "sha256"])
                     .expect("valid metric");

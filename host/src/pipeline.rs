@@ -1,16 +1,26 @@
 //! The detection pipeline, its stages in the order they run:
-//! limits → audit in → cache → detect → cache fill → audit out.
-//! Recording the result (history, audit log) is the caller's: the app
-//! server's `spin/jobs.rs`.
+//! limits → audit in → allocate → cache → detect → cache fill → audit out.
+//! Recording the result (history, audit log, experiment events) is the
+//! caller's: the app server's `spin/jobs.rs`.
 
 use std::time::Instant;
+
+use sha2::{Digest, Sha256};
 
 use crate::app::Glint;
 use crate::audit::{AuditEnv, Content, Decision};
 use crate::cache::CacheKey;
-use crate::detection::{DetectInput, DetectOutput, DetectionOut, ModelRun, PhraseOut, PluginRun, RunResult};
+use crate::detection::{Allocate, ArmRun, DetectInput, DetectOutput, DetectionOut, ModelRun, PhraseOut, PluginRun, RunResult};
 use crate::error::{ErrorKind, GlintError};
 use crate::plugins::{DetectLimits, DetectRequest, DetectResponse, Image};
+
+/// Everything one run produced: the result or the error that stopped it, every
+/// audit decision taken, and the experiment arm it was assigned (if it got that far).
+pub struct Ran {
+    pub result: Result<RunResult, GlintError>,
+    pub decisions: Vec<Decision>,
+    pub arm: Option<ArmRun>,
+}
 
 impl Glint {
     /// Runs one detection (see [`Glint::run_audited`]), dropping the audit decisions.
@@ -18,28 +28,38 @@ impl Glint {
         self.run_audited(input).0
     }
 
-    /// Runs one detection: the input audit, then the detector plugin (or the
-    /// result cache), then the output audit. Returns the result, or the error
-    /// that stopped it (a block included), and every audit decision taken.
+    /// Runs one detection with no experiment: the input audit, then the
+    /// detector plugin (or the result cache), then the output audit. Returns
+    /// the result, or the error that stopped it (a block included), and every
+    /// audit decision taken.
     pub fn run_audited(&self, input: &DetectInput) -> (Result<RunResult, GlintError>, Vec<Decision>) {
-        let mut trail = Vec::new();
-        let result = self.run_with(input, &mut trail);
-        (result, trail)
+        let ran = self.run_allocated(input, None);
+        (ran.result, ran.decisions)
     }
 
-    fn run_with(&self, input: &DetectInput, trail: &mut Vec<Decision>) -> Result<RunResult, GlintError> {
+    /// Runs one detection; a request that names no model version is first
+    /// given its experiment arm by `allocate`.
+    pub fn run_allocated(&self, input: &DetectInput, allocate: Option<&dyn Allocate>) -> Ran {
+        let mut ran = Ran { result: Err(GlintError::new(ErrorKind::Plugin, "not run")), decisions: Vec::new(), arm: None };
+        ran.result = self.run_with(input, allocate, &mut ran.decisions, &mut ran.arm);
+        if let (Ok(r), Some(arm)) = (&mut ran.result, &ran.arm) {
+            r.arm = Some(arm.clone());
+        }
+        ran
+    }
+
+    fn run_with(
+        &self,
+        input: &DetectInput,
+        allocate: Option<&dyn Allocate>,
+        trail: &mut Vec<Decision>,
+        arm: &mut Option<ArmRun>,
+    ) -> Result<RunResult, GlintError> {
         let started = Instant::now();
         let ms = move || started.elapsed().as_secs_f64() * 1e3;
         self.check_limits(input)?;
-        // What will run, resolved once: every later stage uses this model
-        // build and this plugin build, whatever is swapped meanwhile.
-        let version = input.model.clone().unwrap_or_else(|| self.config.default_model.clone());
-        let entry = self.models.entry(&version)?;
-        let plugin = self.plugins.get(&self.config.detect_plugin)?;
-        let plugin_run = PluginRun { name: plugin.info.name.clone(), sha256: plugin.info.sha256.clone() };
-        // The key hashes the image once; the input audit's memo reuses that digest.
-        let key = CacheKey::new(&plugin.info.sha256, &entry.build, &input.image, &input.prompt, input.threshold);
-        let image_digest = key.image_digest();
+        // The image is hashed once: the input audit's memo and the cache key share the digest.
+        let image_digest: [u8; 32] = Sha256::digest(&input.image).into();
         let env = AuditEnv { plugins: &self.plugins, models: &self.models, metrics: &self.metrics };
 
         // Audit in.
@@ -47,10 +67,30 @@ impl Glint {
             audit.check(&env, "input", Content::Prompt(&input.prompt), trail)?;
             audit.check(&env, "input", Content::Image(&input.image, Some(image_digest)), trail)?;
         }
+
+        // Allocate: the experiment arm of a request that names no version.
+        let allocation = match (&input.model, allocate) {
+            (None, Some(a)) => a.allocate()?,
+            _ => None,
+        };
+        *arm = allocation.as_ref().and_then(|a| a.arm.clone());
+        // What will run, resolved once: every later stage uses this model
+        // build and this plugin build, whatever is swapped meanwhile.
+        let (version, plugin_name) = match &allocation {
+            Some(a) => (a.model.clone(), a.plugin.clone().unwrap_or_else(|| self.config.detect_plugin.clone())),
+            None => (
+                input.model.clone().unwrap_or_else(|| self.config.default_model.clone()),
+                self.config.detect_plugin.clone(),
+            ),
+        };
+        let entry = self.models.entry(&version)?;
+        let plugin = self.plugins.get(&plugin_name)?;
+        let plugin_run = PluginRun { name: plugin.info.name.clone(), sha256: plugin.info.sha256.clone() };
+        let key = CacheKey::with_image_digest(&plugin.info.sha256, &entry.build, image_digest, &input.prompt, input.threshold);
         let (image_sha256, cache_key) = (key.image_sha256(), key.digest());
         let done = |response, model, cached, plugin: PluginRun, elapsed_ms| RunResult {
             response, model, cached, threshold: input.threshold, elapsed_ms, image_sha256: image_sha256.clone(),
-            cache_key: cache_key.clone(), plugin, result_id: None,
+            cache_key: cache_key.clone(), plugin, result_id: None, arm: None,
         };
 
         // Cache.

@@ -13,9 +13,25 @@ use serde_json::json;
 const ADMIN_PW: &str = "admin-pass-1";
 const USER_PW: &str = "user-pass-1";
 
+/// An experiment for the route checks, paused (so detections are served by
+/// its control, coco-grounded-v1, outside it).
+const PAUSED_EXPERIMENT: &str = r#"
+[application.tool.glint.experiments.demo]
+status = "paused"
+[[application.tool.glint.experiments.demo.arms]]
+name = "control"
+model = "coco-grounded-v1"
+weight = 1
+[[application.tool.glint.experiments.demo.arms]]
+name = "treatment"
+model = "coco-grounded-v1"
+weight = 1
+"#;
+
 /// A server with an admin `root` and a user `alice`.
 fn server() -> Server {
-    let s = start(&[]);
+    let (_dir, manifest) = manifest_with("platform", |t| format!("{t}{PAUSED_EXPERIMENT}"));
+    let s = start(&["--manifest", manifest.to_str().unwrap()]);
     add_user(&s, "root", "admin", ADMIN_PW);
     add_user(&s, "alice", "user", USER_PW);
     s
@@ -46,7 +62,7 @@ fn every_route_checks_the_role() {
         for (method, op) in ops.as_object().unwrap() {
             let method = method.to_uppercase();
             let need = op["x-glint-role"].as_str().unwrap();
-            let target = path.replace("{id}", &job).replace("{name}", "alice").replace("{name}", "chelsea.png");
+            let target = path.replace("{id}", &job).replace("/api/experiments/{name}", "/api/experiments/demo").replace("{name}", "alice");
             let target = if target == "/examples/alice" { "/examples/chelsea.png".into() } else { target };
             let case = match (method.as_str(), path.as_str()) {
                 ("POST", "/api/detect" | "/api/jobs") => Case { method: "POST", target: format!("{target}?prompt=a%20cat"), body: chelsea() },
@@ -56,6 +72,7 @@ fn every_route_checks_the_role() {
                 ("POST", "/api/session") => Case { method: "POST", target, body: json!({"user": "alice", "password": USER_PW}).to_string().into() },
                 ("POST", "/api/feedback") => Case { method: "POST", target, body: json!({"result_id": result_id, "rating": 4}).to_string().into() },
                 ("POST", "/api/users") => Case { method: "POST", target, body: json!({"name": format!("u{checked}"), "password": "long-enough-1"}).to_string().into() },
+                ("PATCH", "/api/experiments/{name}") => Case { method: "PATCH", target, body: json!({"weights": {"treatment": 2}}).to_string().into() },
                 ("PATCH", _) => Case { method: "PATCH", target, body: json!({"role": "user"}).to_string().into() },
                 ("PUT", _) => Case { method: "PUT", target, body: json!({"lang": "zh"}).to_string().into() },
                 ("DELETE", _) => Case { method: "DELETE", target, body: vec![] },
@@ -262,7 +279,7 @@ fn feedback_is_stored_with_what_produced_the_result() {
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[0].starts_with("id,time_ms,user,session_id,result_id,image_sha256,prompt,detections,model_version"));
-    assert!(lines[1].ends_with(r#","good box, but =cmd|' ""quoted"", 猫""#), "{}", lines[1]);
+    assert!(lines[1].ends_with(r#","good box, but =cmd|' ""quoted"", 猫","#), "the comment, then no experiment: {}", lines[1]);
 }
 
 #[test]

@@ -52,6 +52,7 @@ async fn exercise(store: &Store) {
             .add_result(NewResult {
                 id: &id, time_ms: 1000 + i as i64, user_name: "ann", session_id: "sess-a", image_sha256: "ab",
                 prompt, detections: "[]", model_version: "coco-grounded-v1", cache_key: "cd", cached: i == 1,
+                experiment: if i == 0 { "exp/b" } else { "" },
             })
             .await
             .unwrap();
@@ -78,6 +79,31 @@ async fn exercise(store: &Store) {
     assert_eq!(count(FeedbackFilter { model: Some("other".into()), ..Default::default() }).await, 0);
     let one = store.feedback(&FeedbackFilter { limit: 1, ..Default::default() }).await.unwrap();
     assert_eq!(one.len(), 1);
+    let rated: Vec<String> = store.feedback(&FeedbackFilter { limit: 10, ..Default::default() }).await.unwrap().into_iter().map(|f| f.experiment).collect();
+    assert_eq!(rated, ["", "exp/b"], "feedback carries the arm of the rated result");
+
+    // Experiments: the first assignment holds (as if two replicas raced), the
+    // live state is one row per experiment, and ratings join the events.
+    assert_eq!(store.assign_once("exp", 1, "user:ann", "b").await.unwrap(), ("b".to_string(), true));
+    assert_eq!(store.assign_once("exp", 1, "user:ann", "a").await.unwrap(), ("b".to_string(), false));
+    assert_eq!(store.assignment("exp", 2, "user:ann").await.unwrap(), None, "a new version starts over");
+    store.assign_once("exp", 1, "guest:00", "a").await.unwrap();
+    let mut subjects = store.experiment_subjects("exp", 1, 0).await.unwrap();
+    subjects.sort();
+    assert_eq!(subjects, [("a".to_string(), 1), ("b".to_string(), 1)]);
+    assert!(store.experiment_subjects("exp", 1, now_ms() + 60_000).await.unwrap().is_empty());
+    store.save_experiment_state("exp", 1, r#"{"x":1}"#).await.unwrap();
+    store.save_experiment_state("exp", 2, r#"{"x":2}"#).await.unwrap();
+    assert_eq!(store.experiment_state("exp").await.unwrap(), Some((2, r#"{"x":2}"#.to_string())));
+    let event = |ok, result_id| glint::store::NewExperimentEvent {
+        experiment: "exp", version: 1, arm: "b", subject: "user:ann", ok, latency_us: 1500, result_id,
+    };
+    store.add_experiment_event(event(true, "result-0")).await.unwrap();
+    store.add_experiment_event(event(false, "")).await.unwrap();
+    let events = store.experiment_events("exp", 1).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.ok).collect::<Vec<_>>(), [true, false]);
+    let ratings = store.experiment_ratings("exp", 1).await.unwrap();
+    assert_eq!(ratings.iter().map(|r| (r.arm.as_str(), r.rating)).collect::<Vec<_>>(), [("b", 5)]);
 
     // spin:key-value's table: bytes in, bytes out, per store label.
     store.kv_set("default", "b", &[0, 255, 7]).await.unwrap();
@@ -103,6 +129,30 @@ async fn sqlite_store() {
     let again = Store::open(dir.join("glint.db").to_str().unwrap(), &dir).await.unwrap();
     assert_eq!(again.users().await.unwrap().len(), 2);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_database_from_before_experiments_gets_the_new_columns() {
+    let dir = temp_dir("store-old");
+    let path = dir.join("glint.db");
+    {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+        for table in [
+            "CREATE TABLE results (id TEXT PRIMARY KEY, time_ms BIGINT NOT NULL, user_name TEXT NOT NULL, session_id TEXT NOT NULL,
+             image_sha256 TEXT NOT NULL, prompt TEXT NOT NULL, detections TEXT NOT NULL, model_version TEXT NOT NULL,
+             cache_key TEXT NOT NULL, cached BIGINT NOT NULL)",
+            "INSERT INTO results VALUES ('old', 1, 'ann', 's', 'ab', 'a cat', '[]', 'coco-grounded-v1', 'cd', 0)",
+        ] {
+            sqlx::Executor::execute(&mut conn, table).await.unwrap();
+        }
+    }
+    let store = Store::open(path.to_str().unwrap(), &dir).await.unwrap();
+    let old = store.result("old").await.unwrap().unwrap();
+    assert_eq!((old.prompt.as_str(), old.experiment.as_str()), ("a cat", ""));
+    drop(store);
+    Store::open(path.to_str().unwrap(), &dir).await.expect("reopening finds the column there");
 }
 
 #[tokio::test]

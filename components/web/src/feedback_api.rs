@@ -22,6 +22,7 @@ pub fn history(q: &Query) -> Reply {
                 "image_sha256": e.image_sha256,
                 "detections": serde_json::from_str::<Value>(&e.detections).unwrap_or(Value::Null),
                 "cached": e.cached,
+                "experiment": e.experiment,
             })).collect::<Vec<_>>()),
         ),
         Err(e) => reply::platform_error(&e),
@@ -61,6 +62,7 @@ fn row_json(r: &FeedbackRow) -> Value {
         "cache_key": r.cache_key,
         "rating": r.rating,
         "comment": r.comment,
+        "experiment": r.experiment,
     })
 }
 
@@ -107,7 +109,7 @@ pub fn browse(q: &Query) -> Reply {
 }
 
 const CSV_COLUMNS: &str =
-    "id,time_ms,user,session_id,result_id,image_sha256,prompt,detections,model_version,cache_key,rating,comment";
+    "id,time_ms,user,session_id,result_id,image_sha256,prompt,detections,model_version,cache_key,rating,comment,experiment";
 
 fn csv(rows: &[FeedbackRow]) -> String {
     let mut out = String::from(CSV_COLUMNS);
@@ -116,7 +118,7 @@ fn csv(rows: &[FeedbackRow]) -> String {
         let cells = [
             r.id.clone(), r.time_ms.to_string(), r.user.clone(), r.session_id.clone(), r.result_id.clone(),
             r.image_sha256.clone(), r.prompt.clone(), r.detections.clone(), r.model_version.clone(),
-            r.cache_key.clone(), r.rating.to_string(), r.comment.clone(),
+            r.cache_key.clone(), r.rating.to_string(), r.comment.clone(), r.experiment.clone().unwrap_or_default(),
         ];
         let cells: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         out.push_str(&cells.join(","));

@@ -34,6 +34,7 @@ pub fn detect_result(r: &DetectResult) -> Value {
         "cached": r.cached,
         "elapsed_ms": r.elapsed_ms,
         "result_id": r.result_id,
+        "experiment": r.experiment.as_ref().map(|e| json!({ "name": e.name, "version": e.version, "arm": e.arm })),
     })
 }
 

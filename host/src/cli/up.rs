@@ -8,6 +8,7 @@ use clap::Args;
 use std::time::Duration;
 
 use glint::auth::Accounts;
+use glint::experiments::Experiments;
 use glint::live::Live;
 use glint::spin::{HttpTrigger, SpinManifest};
 use glint::store::Store;
@@ -78,8 +79,14 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
         }
         let live = Arc::new(Live::new(glint.clone(), store.clone(), settings.live.clone()));
         let _watcher = if settings.live.watch { Some(glint::live::watch::start(live.clone())?) } else { None };
+        let experiments = Arc::new(Experiments::open(manifest.experiments.clone(), glint.clone(), store.clone()).await?);
+        for d in experiments.defs() {
+            let state = experiments.state(&d.name).map(|s| format!("{:?}", s.status).to_lowercase()).unwrap_or_default();
+            let arms: Vec<String> = d.arms.iter().map(|a| format!("{} ({}, weight {})", a.name, a.model, a.weight)).collect();
+            eprintln!("glint: experiment {} v{} {state}: {}", d.name, d.version, arms.join(" vs "));
+        }
         let accounts = Accounts { store, session_ttl };
-        let trigger = Arc::new(HttpTrigger::new(glint, manifest, max_body, accounts, live)?);
+        let trigger = Arc::new(HttpTrigger::new(glint, manifest, max_body, accounts, live, experiments)?);
         let listener =
             tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;

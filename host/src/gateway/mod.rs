@@ -133,6 +133,7 @@ impl Gateway {
                 user_name: String::new(),
                 session_id: session_hash(&req).unwrap_or_default(),
                 route: format!("gateway {method} {path}"),
+                experiment: String::new(),
             };
             self.clone().route(api, req, cx).await
         };

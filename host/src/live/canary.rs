@@ -4,8 +4,9 @@
 //! must let the serving detector find the cat with it (an audit model: let
 //! the auditor check the photo); an exporter must write every format it
 //! declares for a result on the bundled photo (a non-empty document of the
-//! declared mime: `export_on` checks both). An allocator, which glint does
-//! not call yet, only has to instantiate.
+//! declared mime: `export_on` checks both). An allocator must give each of
+//! 200 subjects one of the offered arms of weight above 0, the same one when
+//! asked again, and use every such arm.
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use crate::app::Glint;
 use crate::audit::AUDIT_FAMILY;
 use crate::models::ModelView;
-use crate::plugins::{Action, DetectLimits, DetectRequest, DetectResponse, Image, Plugin, PluginWorld};
+use crate::plugins::{Action, AllocatorArm, DetectLimits, DetectRequest, DetectResponse, Image, Plugin, PluginWorld};
 
 /// The prompt of the detector canary, and the label it must find.
 pub const PROMPT: &str = "a cat";
@@ -55,9 +56,27 @@ pub fn plugin(glint: &Glint, plugin: &Plugin, photo: &Path) -> Result<(), String
             }
             Ok(())
         }
-        // glint calls no allocator yet: instantiating it (the link step) is all there is to check.
-        PluginWorld::AbPlugin => Ok(()),
+        PluginWorld::AbPlugin => allocator(glint, plugin),
     }
+}
+
+fn allocator(glint: &Glint, plugin: &Plugin) -> Result<(), String> {
+    let arms: Vec<AllocatorArm> =
+        [("a", 1), ("b", 1), ("off", 0)].iter().map(|&(name, weight)| AllocatorArm { name: name.into(), weight }).collect();
+    let mut used = std::collections::BTreeSet::new();
+    for s in 0..200 {
+        let subject = format!("guest:canary-{s}");
+        let ask = || glint.plugins.assign_on(plugin, "glint-canary@1", &subject, &arms).map_err(|e| e.message);
+        let first = ask()?.ok_or_else(|| format!("it gave {subject} no arm"))?;
+        if ask()?.map(|a| a.name) != Some(first.name.clone()) {
+            return Err(format!("it gave {subject} another arm when asked again"));
+        }
+        used.insert(first.name);
+    }
+    if used.len() != 2 {
+        return Err(format!("200 subjects at weights a=1, b=1 all went to {used:?}"));
+    }
+    Ok(())
 }
 
 /// Runs the canary of a candidate model version, seen through `view`.

@@ -19,6 +19,14 @@ pub mod auditor {
     });
 }
 
+/// World `ab-plugin` (it imports nothing).
+pub mod allocator {
+    wasmtime::component::bindgen!({
+        path: "../wit/glint.wit",
+        world: "ab-plugin",
+    });
+}
+
 /// World `export-plugin` (it imports nothing); its `types` are the ones above.
 pub mod exporter {
     wasmtime::component::bindgen!({

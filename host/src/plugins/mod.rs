@@ -2,6 +2,7 @@
 //! WIT world, a registry whose entries can be replaced while calls are in
 //! flight, and calls with a deadline, a memory cap and warm instances.
 
+mod allocator;
 mod auditor;
 pub(crate) mod bindings;
 mod detector;
@@ -19,10 +20,11 @@ pub use auditor::AuditFailure;
 pub use bindings::exporter::exports::glint::plugins::exporter::{
     AuditNote, Document as ExportDocument, ExportedResult, Format as ExportFormat, PhraseNote, Report as ExportReport,
 };
+pub use bindings::allocator::exports::glint::plugins::allocator::Arm as AllocatorArm;
 pub use plugin::{Plugin, PluginInfo, PluginWorld};
 pub use registry::{CandidateError, PluginRegistry};
 pub use state::{HostState, Models};
 
 /// The WIT package version this host implements.
 pub const WIT_PACKAGE: &str = "glint:plugins";
-pub const WIT_VERSION: &str = "0.3.0";
+pub const WIT_VERSION: &str = "0.4.0";

@@ -8,6 +8,7 @@ use anyhow::bail;
 use super::bindings::DetectorHost;
 use super::bindings::DetectorHostPre;
 use super::bindings::auditor::{AuditorHost, AuditorHostPre};
+use super::bindings::allocator::AbPluginPre;
 use super::bindings::exporter::ExportPluginPre;
 use super::bindings::exporter::exports::glint::plugins::exporter::Format;
 use super::pool::Idle;
@@ -66,6 +67,7 @@ pub struct Plugin {
     pub(super) detector: Option<DetectorHostPre<HostState>>,
     pub(super) auditor: Option<AuditorHostPre<HostState>>,
     pub(super) exporter: Option<ExportPluginPre<HostState>>,
+    pub(super) allocator: Option<AbPluginPre<HostState>>,
     pub(super) idle: Idle<DetectorHost>,
     pub(super) idle_auditors: Idle<AuditorHost>,
 }
@@ -98,9 +100,9 @@ mod tests {
 
     #[test]
     fn world_from_exports() {
-        assert_eq!(world_of(&["glint:plugins/detector@0.3.0".into()]).unwrap(), PluginWorld::DetectPlugin);
-        let e = world_of(&["glint:plugins/detector@0.2.0".into()]).unwrap_err().to_string();
-        assert!(e.contains("0.2.0") && e.contains("0.3.0"), "{e}");
+        assert_eq!(world_of(&["glint:plugins/detector@0.4.0".into()]).unwrap(), PluginWorld::DetectPlugin);
+        let e = world_of(&["glint:plugins/detector@0.3.0".into()]).unwrap_err().to_string();
+        assert!(e.contains("0.3.0") && e.contains("0.4.0"), "{e}");
         assert!(world_of(&["wasi:http/handler@0.3.0".into()]).is_err());
     }
 }

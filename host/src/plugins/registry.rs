@@ -119,7 +119,7 @@ impl PluginRegistry {
             )
         })?;
         let typed = |e: wasmtime::Error| CandidateError::new("link", format!("its exports do not match the {world:?} world: {e}"));
-        let (mut detector, mut auditor, mut exporter, mut formats) = (None, None, None, Vec::new());
+        let (mut detector, mut auditor, mut exporter, mut allocator, mut formats) = (None, None, None, None, Vec::new());
         match world {
             PluginWorld::DetectPlugin => detector = Some(DetectorHostPre::new(pre).map_err(typed)?),
             PluginWorld::AuditPlugin => auditor = Some(AuditorHostPre::new(pre).map_err(typed)?),
@@ -128,7 +128,7 @@ impl PluginRegistry {
                 formats = self.exporter_formats(&e, name).map_err(|m| CandidateError::new("link", m))?;
                 exporter = Some(e);
             }
-            PluginWorld::AbPlugin => {}
+            PluginWorld::AbPlugin => allocator = Some(super::bindings::allocator::AbPluginPre::new(pre).map_err(typed)?),
         }
         let info = PluginInfo {
             name: name.to_string(),
@@ -143,7 +143,7 @@ impl PluginRegistry {
             loaded_ms: crate::clock::now_ms(),
             formats,
         };
-        Ok(Plugin { info, detector, auditor, exporter, idle: Idle::new(), idle_auditors: Idle::new() })
+        Ok(Plugin { info, detector, auditor, exporter, allocator, idle: Idle::new(), idle_auditors: Idle::new() })
     }
 
     /// Puts a prepared plugin into service under its name, in one swap;

@@ -11,10 +11,10 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use super::app_bindings::glint::plugins::platform::{
-    self, DetectResult, Failure, JobState as WitJobState, JobStatus, ModelInfo, ModelRun, PlatformError,
+    self, DetectResult, ExperimentArm, Failure, JobState as WitJobState, JobStatus, ModelInfo, ModelRun, PlatformError,
 };
 use super::history::Owner;
-use super::jobs::{Busy, JobState, Jobs};
+use super::jobs::{Busy, JobState, Jobs, Requester};
 use crate::app::Glint;
 use crate::detection::{DetectInput, RunResult};
 use crate::auth::{Accounts, Principal, Role};
@@ -31,6 +31,8 @@ pub struct RequestContext {
     pub session_token: Option<String>,
     /// The route it came in on, e.g. `POST /api/detect` (for the audit log).
     pub route: String,
+    /// Who the request counts as in an A/B experiment (none when no experiment is declared).
+    pub subject: Option<crate::experiments::Subject>,
 }
 
 pub struct AppState {
@@ -100,11 +102,17 @@ impl AppState {
             user_name: p.user.clone().unwrap_or_default(),
             session_id: p.session_id.clone().unwrap_or_default(),
             route: self.cx.route.clone(),
+            experiment: String::new(),
         }
     }
 
+    /// Who is asking, for the pipeline's record stage.
+    fn requester(&self) -> Requester {
+        Requester { owner: self.owner(), audit: self.audit_context(), subject: self.cx.subject.clone() }
+    }
+
     fn result(&self, r: RunResult) -> DetectResult {
-        let RunResult { response, model: run, cached, threshold, elapsed_ms, result_id, plugin, .. } = r;
+        let RunResult { response, model: run, cached, threshold, elapsed_ms, result_id, plugin, arm, .. } = r;
         DetectResult {
             response,
             cached,
@@ -120,6 +128,7 @@ impl AppState {
             plugin_sha256: plugin.sha256,
             elapsed_ms,
             result_id,
+            experiment: arm.map(|a| ExperimentArm { name: a.experiment, version: a.version, arm: a.arm }),
         }
     }
 }
@@ -175,7 +184,7 @@ impl platform::Host for AppState {
         model: Option<String>,
     ) -> Result<DetectResult, PlatformError> {
         self.require(Role::Guest)?;
-        let ran = self.cx.jobs.run_now(input(image, prompt, threshold, model), self.owner(), self.audit_context()).await.map_err(to_wit)?;
+        let ran = self.cx.jobs.run_now(input(image, prompt, threshold, model), self.requester()).await.map_err(to_wit)?;
         Ok(self.result(ran))
     }
 
@@ -187,7 +196,7 @@ impl platform::Host for AppState {
         model: Option<String>,
     ) -> Result<String, PlatformError> {
         self.require(Role::Guest)?;
-        self.cx.jobs.submit(input(image, prompt, threshold, model), self.owner(), self.audit_context()).map_err(|Busy(s)| PlatformError {
+        self.cx.jobs.submit(input(image, prompt, threshold, model), self.requester()).map_err(|Busy(s)| PlatformError {
             failure: Failure::Busy,
             message: format!("the detection queue is full: retry in {s} s"),
             retry_after_s: s as u32,

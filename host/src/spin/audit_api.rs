@@ -66,7 +66,7 @@ fn to_csv(rows: &[AuditRow]) -> String {
         let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
         format!("\"{}\"", s.replace('"', "\"\""))
     };
-    let mut out = String::from("id,time_ms,user,session_id,route,check,verdict,outcome,reasons,scores,error,policy_version,latency_ms\n");
+    let mut out = String::from("id,time_ms,user,session_id,route,check,verdict,outcome,reasons,scores,error,policy_version,latency_ms,experiment\n");
     for r in rows {
         let fields = [
             cell(&r.id),
@@ -82,6 +82,7 @@ fn to_csv(rows: &[AuditRow]) -> String {
             cell(&r.error),
             cell(&r.policy_version),
             format!("{:.3}", r.latency_ms),
+            cell(&r.experiment),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');

@@ -26,6 +26,7 @@ impl feedback::Host for AppState {
                 image_sha256: r.image_sha256,
                 detections: r.detections,
                 cached: r.cached,
+                experiment: Some(r.experiment).filter(|e| !e.is_empty()),
             })
             .collect())
     }
@@ -55,6 +56,10 @@ impl feedback::Host for AppState {
         })?;
         let row = NewFeedback { user_name: &user, session_id: &session, result: &result, rating, comment: &comment };
         let row = store.add_feedback(row).await.map_err(store_error)?;
+        if let Some((experiment, arm)) = row.experiment.split_once('/') {
+            let stars = row.rating.to_string();
+            self.cx.glint.metrics.experiment_ratings.with_label_values(&[experiment, arm, stars.as_str()]).inc();
+        }
         Ok(to_wit(row))
     }
 
@@ -89,5 +94,6 @@ fn to_wit(r: store::FeedbackRow) -> FeedbackRow {
         cache_key: r.cache_key,
         rating: r.rating,
         comment: r.comment,
+        experiment: Some(r.experiment).filter(|e| !e.is_empty()),
     }
 }

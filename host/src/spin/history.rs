@@ -21,6 +21,7 @@ pub async fn record(store: &Store, owner: &Owner, prompt: &str, image: &[u8], de
     let detections: Vec<DetectionOut> = r.response.detections.iter().map(DetectionOut::from).collect();
     let detections = serde_json::to_string(&detections).unwrap_or_else(|_| "[]".into());
     let id = random_id();
+    let experiment = r.arm.as_ref().map(|a| a.label()).unwrap_or_default();
     let added = store
         .add_result(NewResult {
             id: &id,
@@ -33,6 +34,7 @@ pub async fn record(store: &Store, owner: &Owner, prompt: &str, image: &[u8], de
             model_version: &r.model.version,
             cache_key: &r.cache_key,
             cached: r.cached,
+            experiment: &experiment,
         })
         .await;
     if let Err(e) = added {

@@ -1,6 +1,7 @@
 //! Detection jobs: a bounded queue in front of a fixed number of inference
 //! slots. Synchronous requests take a slot too, so `concurrency` bounds all
-//! inference. Finished jobs are kept for `keep`, then forgotten.
+//! inference. Finished jobs are kept for `keep`, then forgotten. After the
+//! pipeline, the record stage: the audit log, the history, the experiment event.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,9 +11,11 @@ use tokio::sync::Semaphore;
 
 use super::history::{self, Owner};
 use crate::app::Glint;
-use crate::audit::Decision;
 use crate::detection::{DetectInput, RunResult};
 use crate::error::{ErrorKind, GlintError};
+use crate::experiments::allocate::RequestAllocator;
+use crate::experiments::{Experiments, Subject};
+use crate::pipeline::Ran;
 use crate::store::{AuditContext, Store, random_id};
 
 /// `[application.tool.glint.jobs]` settings.
@@ -52,6 +55,7 @@ struct Job {
 pub struct Jobs {
     glint: Arc<Glint>,
     store: Store,
+    experiments: Arc<Experiments>,
     slots: Arc<Semaphore>,
     table: Mutex<(HashMap<String, Job>, u64)>,
     settings: JobSettings,
@@ -62,10 +66,11 @@ pub struct Jobs {
 pub struct Busy(pub u64);
 
 impl Jobs {
-    pub fn new(glint: Arc<Glint>, store: Store, settings: JobSettings) -> Arc<Jobs> {
+    pub fn new(glint: Arc<Glint>, store: Store, experiments: Arc<Experiments>, settings: JobSettings) -> Arc<Jobs> {
         Arc::new(Jobs {
             glint,
             store,
+            experiments,
             slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             table: Mutex::new((HashMap::new(), 0)),
             settings,
@@ -74,31 +79,55 @@ impl Jobs {
 
     /// Runs a detection now, waiting for a free slot; a signed-in owner's
     /// result is recorded in its history.
-    pub async fn run_now(
-        &self,
-        input: DetectInput,
-        owner: Option<Owner>,
-        audit: AuditContext,
-    ) -> Result<RunResult, GlintError> {
+    pub async fn run_now(&self, input: DetectInput, request: Requester) -> Result<RunResult, GlintError> {
         let slot = self.slots.acquire().await.expect("never closed");
+        self.execute(input, request, slot).await
+    }
+
+    /// The pipeline on a blocking thread, then the record stage: the audit
+    /// log, the owner's history, the experiment event. Failures to record are
+    /// logged, not passed on: the detection's answer stands either way.
+    async fn execute(&self, input: DetectInput, request: Requester, slot: tokio::sync::SemaphorePermit<'_>) -> Result<RunResult, GlintError> {
+        let Requester { owner, mut audit, subject } = request;
         let prompt = input.prompt.clone();
         let image = owner.as_ref().map(|_| input.image.clone());
-        let (ran, decisions) = run_blocking(self.glint.clone(), &self.store, input, &audit).await;
+        let started = Instant::now();
+        let allocator = subject.filter(|_| self.experiments.any()).map(|subject| RequestAllocator {
+            experiments: self.experiments.clone(),
+            subject,
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let glint = self.glint.clone();
+        let ran = tokio::task::spawn_blocking(move || glint.run_allocated(&input, allocator.as_ref().map(|a| a as _)))
+            .await
+            .unwrap_or_else(|e| Ran {
+                result: Err(GlintError::new(ErrorKind::Plugin, format!("the detection task failed: {e}"))),
+                decisions: Vec::new(),
+                arm: None,
+            });
         drop(slot);
-        let mut r = ran?;
-        if let (Some(owner), Some(image)) = (&owner, image) {
-            history::record(&self.store, owner, &prompt, &image, &decisions, &mut r).await;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+        let Ran { result, decisions, arm } = ran;
+        audit.experiment = arm.as_ref().map(|a| a.label()).unwrap_or_default();
+        if let Err(e) = self.store.log_audit(&audit, &decisions).await {
+            tracing::error!("writing {} audit decisions failed: {e}", decisions.len());
         }
-        Ok(r)
+        let mut result = result;
+        if let (Ok(r), Some(owner), Some(image)) = (&mut result, &owner, image) {
+            history::record(&self.store, owner, &prompt, &image, &decisions, r).await;
+        }
+        // A blocked request was the content's fault, not the arm's: it is not counted.
+        let counted = !matches!(&result, Err(e) if matches!(e.kind, ErrorKind::Blocked | ErrorKind::InvalidInput | ErrorKind::TooLarge));
+        if let (Some(arm), true) = (&arm, counted) {
+            let result_id = result.as_ref().ok().and_then(|r| r.result_id.clone());
+            self.experiments.record(arm, result.is_ok(), elapsed_ms, result_id.as_deref()).await;
+        }
+        result
     }
 
     /// Queues a detection; its id, or `Busy` when the queue is full.
-    pub fn submit(
-        self: &Arc<Self>,
-        input: DetectInput,
-        owner: Option<Owner>,
-        audit: AuditContext,
-    ) -> Result<String, Busy> {
+    pub fn submit(self: &Arc<Self>, input: DetectInput, request: Requester) -> Result<String, Busy> {
+        let owner = request.owner.clone();
         let id = random_id(); // 128 random bits: job ids are not guessable
         {
             let mut guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
@@ -118,20 +147,9 @@ impl Jobs {
         let this = self.clone();
         let job_id = id.clone();
         tokio::spawn(async move {
-            let slot = this.slots.clone().acquire_owned().await.expect("never closed");
+            let slot = this.slots.acquire().await.expect("never closed");
             this.set(&job_id, State::Running);
-            let prompt = input.prompt.clone();
-            let image = owner.as_ref().map(|_| input.image.clone());
-            let (ran, decisions) = run_blocking(this.glint.clone(), &this.store, input, &audit).await;
-            drop(slot);
-            let ran = match (ran, &owner, image) {
-                (Ok(mut r), Some(owner), Some(image)) => {
-                    history::record(&this.store, owner, &prompt, &image, &decisions, &mut r).await;
-                    Ok(r)
-                }
-                (ran, _, _) => ran,
-            };
-            let state = match ran {
+            let state = match this.execute(input, request, slot).await {
                 Ok(r) => State::Done(r),
                 Err(e) => State::Failed(e),
             };
@@ -174,20 +192,10 @@ impl Jobs {
     }
 }
 
-/// Runs the detection off the async threads and logs its audit decisions
-/// (returned too, for the result's record). A failure to write the log is
-/// logged, not passed on: the decisions were applied either way.
-async fn run_blocking(
-    glint: Arc<Glint>,
-    store: &Store,
-    input: DetectInput,
-    audit: &AuditContext,
-) -> (Result<RunResult, GlintError>, Vec<Decision>) {
-    let (result, decisions) = tokio::task::spawn_blocking(move || glint.run_audited(&input)).await.unwrap_or_else(|e| {
-        (Err(GlintError::new(ErrorKind::Plugin, format!("the detection task failed: {e}"))), Vec::new())
-    });
-    if let Err(e) = store.log_audit(audit, &decisions).await {
-        tracing::error!("writing {} audit decisions failed: {e}", decisions.len());
-    }
-    (result, decisions)
+/// Who asked for a detection: the signed-in owner whose history records it,
+/// the audit log's context, and the experiment subject (none: no experiment).
+pub struct Requester {
+    pub owner: Option<Owner>,
+    pub audit: AuditContext,
+    pub subject: Option<Subject>,
 }

@@ -124,6 +124,10 @@ pub struct GlintSettings {
     /// Live installs, rollbacks and reloads (`[application.tool.glint.live]`).
     #[serde(default)]
     pub live: crate::live::LiveSettings,
+    /// A/B experiments (`[application.tool.glint.experiments.<name>]`), as written;
+    /// [`SpinManifest::experiments`] holds them checked.
+    #[serde(default)]
+    pub experiments: BTreeMap<String, Spanned<crate::experiments::RawExperiment>>,
 }
 
 /// `[application.tool.glint.accounts]`.
@@ -225,6 +229,8 @@ pub struct SpinManifest {
     pub routes: Vec<Route>,
     pub components: BTreeMap<String, AppComponent>,
     pub glint: GlintSettings,
+    /// The experiments of `[application.tool.glint.experiments]`, checked.
+    pub experiments: Vec<crate::experiments::ExperimentDef>,
 }
 
 impl SpinManifest {
@@ -327,7 +333,10 @@ impl SpinManifest {
         // Longest prefix first, so "/api/..." wins over "/...".
         routes.sort_by_key(|r| std::cmp::Reverse(r.route.trim_end_matches("/...").len()));
         let app = raw.application;
+        let experiments = crate::experiments::config::check(&app.tool.glint.experiments, &file, |offset| line_of(text, offset))
+            .map_err(|(line, message)| ManifestError { file: file.clone(), line, message })?;
         Ok(SpinManifest {
+            experiments,
             path: path.to_path_buf(),
             application: Application { name: app.name, version: app.version, description: app.description },
             variables: raw.variables,

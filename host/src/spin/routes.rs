@@ -110,6 +110,9 @@ pub const ROUTES: &[RouteSpec] = &[
     route!("GET" "/api/admin/events" Admin "The record of live changes, newest first", query = EVENTS_QUERY),
     route!("POST" "/api/admin/models/reload" Admin "Rescan models/: add new versions, reload changed ones, remove deleted ones not in use"),
     route!("POST" "/api/admin/models/{version}/reload" Admin "Reload one model version from its folder (graphs swapped atomically)"),
+    route!("GET" "/api/experiments" Admin "A/B experiments: live state and per-arm counts (answered by the host)"),
+    route!("GET" "/api/experiments/{name}" Admin "One experiment's report: per-arm results, the comparison to control (anytime-valid), the sample-ratio check, the cumulative difference (answered by the host)"),
+    route!("PATCH" "/api/experiments/{name}" Admin "Change an experiment while serving: weights, pause, resume, stop, declare a winner", body = "JSON {\"weights\"?: {\"arm\": n}, \"status\"?: \"running\"|\"paused\"|\"stopped\", \"winner\"?: \"arm\", \"reason\"?}"),
     route!("GET" "/metrics" Admin "Prometheus metrics (admin session, or the bearer token in $GLINT_METRICS_TOKEN)"),
 ];
 

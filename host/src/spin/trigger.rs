@@ -3,8 +3,9 @@
 //! In front of every component: a request id, the [`Gate`] (route table,
 //! principal, role, CSRF, rate limit), the body-size limit, metrics, and an
 //! access log that records no query strings, bodies or headers.
-//! `GET /metrics`, `GET /api/audit`, `GET /api/openapi.json` and the live-change
-//! API `/api/admin/*` are answered here.
+//! `GET /metrics`, `GET /api/audit`, `GET /api/openapi.json`, the live-change
+//! API `/api/admin/*` and `/api/experiments` are answered here. A browser gets
+//! its experiment subject cookie here too.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -30,6 +31,7 @@ use super::key_value;
 use super::variables;
 use crate::app::Glint;
 use crate::auth::Accounts;
+use crate::experiments::{Experiments, subject};
 use crate::live::Live;
 
 pub type Response = hyper::Response<Full<Bytes>>;
@@ -48,6 +50,7 @@ pub struct HttpTrigger {
     gate: Gate,
     jobs: Arc<Jobs>,
     live: Arc<Live>,
+    experiments: Arc<Experiments>,
     next_id: AtomicU64,
 }
 
@@ -59,6 +62,7 @@ impl HttpTrigger {
         max_body_bytes: usize,
         accounts: Accounts,
         live: Arc<Live>,
+        experiments: Arc<Experiments>,
     ) -> anyhow::Result<HttpTrigger> {
         let engine = glint.plugins.engine();
         let mut linker: Linker<AppState> = Linker::new(&engine.engine);
@@ -91,8 +95,8 @@ impl HttpTrigger {
         let gate = Gate::new(accounts.clone(), &manifest.glint.rate_limit, token("GLINT_METRICS_TOKEN"), token("GLINT_ADMIN_TOKEN"));
         let j = &manifest.glint.jobs;
         let settings = JobSettings { queue: j.queue, concurrency: j.concurrency, keep: Duration::from_secs(j.keep_seconds) };
-        let jobs = Jobs::new(glint.clone(), accounts.store.clone(), settings);
-        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, gate, jobs, live, next_id: AtomicU64::new(1) })
+        let jobs = Jobs::new(glint.clone(), accounts.store.clone(), experiments.clone(), settings);
+        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, gate, jobs, live, experiments, next_id: AtomicU64::new(1) })
     }
 
     /// The site's title (the first app component's `site_title` variable), for reports.
@@ -117,6 +121,10 @@ impl HttpTrigger {
         let (parts, body) = req.into_parts();
         let (method, path) = (parts.method.clone(), parts.uri.path().to_string());
         let metrics = &self.glint.metrics;
+        // The experiment subject cookie: a browser without one gets one with this answer.
+        let cookie = parts.headers.get(http::header::COOKIE).and_then(|c| c.to_str().ok()).and_then(subject::from_cookies).map(str::to_string);
+        let minted = (cookie.is_none() && self.experiments.any()).then(crate::clock::random_id);
+        let guest_cookie = cookie.or(minted.clone());
         let admitted = self.gate.admit(&parts, peer.ip(), n).await;
         let (route, user) = match &admitted {
             Ok(a) => (a.route.path, a.principal.user.clone()),
@@ -152,6 +160,17 @@ impl HttpTrigger {
                 }
                 r.body(Full::new(answer.body)).expect("valid response")
             }
+            Ok(a) if a.route.path.starts_with("/api/experiments") => {
+                match Limited::new(body, 64 << 10).collect().await {
+                    Ok(bytes) => {
+                        let actor = if a.by_token { "token".to_string() } else { a.principal.user.clone().unwrap_or_default() };
+                        let (status, body) = crate::experiments::api::answer(&self.experiments, method.as_str(), &path, &bytes.to_bytes(), &actor).await;
+                        text_response(status, "application/json", body)
+                    }
+                    Err(e) if e.is::<http_body_util::LengthLimitError>() => error_response(413, "the request body is over 64 KiB"),
+                    Err(e) => error_response(400, &format!("cannot read the request body: {e}")),
+                }
+            }
             Ok(a) if a.route.path.starts_with("/api/admin/") => {
                 let limit = self.live.settings().max_plugin_bytes;
                 match Limited::new(body, limit).collect().await {
@@ -168,7 +187,7 @@ impl HttpTrigger {
                     Err(e) => error_response(400, &format!("cannot read the request body: {e}")),
                 }
             }
-            Ok(a) => match self.dispatch(hyper::Request::from_parts(parts, body), a).await {
+            Ok(a) => match self.dispatch(hyper::Request::from_parts(parts, body), a, guest_cookie).await {
                 Ok(r) => r,
                 Err((status, message)) => {
                     if status == 413 {
@@ -179,6 +198,9 @@ impl HttpTrigger {
             },
         };
         response.headers_mut().insert("x-request-id", id.parse().expect("hex is a header value"));
+        if let Some(value) = minted {
+            response.headers_mut().append(http::header::SET_COOKIE, subject::set_cookie(&value).parse().expect("ascii cookie"));
+        }
         security_headers(response.headers_mut());
         let status = response.status().as_u16();
         metrics.http_requests.with_label_values(&[route, method.as_str(), &status.to_string()]).inc();
@@ -191,7 +213,7 @@ impl HttpTrigger {
         response
     }
 
-    async fn dispatch(&self, req: hyper::Request<Incoming>, admitted: Admitted) -> Result<Response, (u16, String)> {
+    async fn dispatch(&self, req: hyper::Request<Incoming>, admitted: Admitted, guest_cookie: Option<String>) -> Result<Response, (u16, String)> {
         let path = req.uri().path().to_string();
         let route = self.manifest.route_for(&path).ok_or((404, format!("no route of {} serves {path}", self.manifest.path.display())))?;
         let app = self.apps.get(&route.component).ok_or((500, format!("component {} is not loaded", route.component)))?;
@@ -209,7 +231,9 @@ impl HttpTrigger {
         parts.uri = format!("http://{host}{pq}").parse().map_err(|e| (400, format!("bad request target: {e}")))?;
         let body = Full::new(body.to_bytes()).map_err(|e: Infallible| -> wasmtime_wasi_http::Error { match e {} });
         let req = http::Request::from_parts(parts, body.boxed());
+        let subject = guest_cookie.filter(|_| self.experiments.any()).map(|c| subject::of(&admitted.principal, &c));
         let cx = RequestContext {
+            subject,
             glint: self.glint.clone(),
             jobs: self.jobs.clone(),
             accounts: self.gate.accounts.clone(),

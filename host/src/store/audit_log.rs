@@ -16,6 +16,8 @@ pub struct AuditContext {
     pub session_id: String,
     /// The route (`POST /api/detect`) or, for the gateway, its API path.
     pub route: String,
+    /// The experiment arm the request was served by (`name/arm`), or empty.
+    pub experiment: String,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -33,6 +35,8 @@ pub struct AuditRow {
     pub error: String,
     pub policy_version: String,
     pub latency_ms: f64,
+    /// The experiment arm of the request (`name/arm`), or empty.
+    pub experiment: String,
 }
 
 /// What the audit browser filters by; `None` matches everything.
@@ -65,6 +69,7 @@ fn audit_row(row: &AnyRow) -> Result<AuditRow, sqlx::Error> {
         error: row.try_get("error")?,
         policy_version: row.try_get("policy_version")?,
         latency_ms: row.try_get::<i64, _>("latency_us")? as f64 / 1e3,
+        experiment: row.try_get("experiment")?,
     })
 }
 
@@ -81,8 +86,8 @@ impl Store {
                 d.scores.iter().map(|(n, s)| (n.clone(), serde_json::json!(s))).collect();
             sqlx::query(
                 "INSERT INTO audit_log (id, time_ms, user_name, session_id, route, check_name, verdict, outcome,
-                 reasons, scores, error, policy_version, latency_us)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 reasons, scores, error, policy_version, latency_us, experiment)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(random_id())
             .bind(time_ms)
@@ -97,6 +102,7 @@ impl Store {
             .bind(d.error.as_deref().unwrap_or(""))
             .bind(&d.policy_version)
             .bind((d.latency_ms * 1e3) as i64)
+            .bind(&cx.experiment)
             .execute(&mut *tx)
             .await?;
         }

@@ -28,6 +28,8 @@ pub struct FeedbackRow {
     pub cache_key: String,
     pub rating: u8,
     pub comment: String,
+    /// The experiment arm that served the rated result (`name/arm`), or empty.
+    pub experiment: String,
 }
 
 /// What the feedback browser filters by; `None` matches everything.
@@ -58,6 +60,7 @@ fn feedback(row: &AnyRow) -> Result<FeedbackRow, sqlx::Error> {
         cache_key: row.try_get("cache_key")?,
         rating: row.try_get::<i64, _>("rating")?.clamp(0, 5) as u8,
         comment: row.try_get("comment")?,
+        experiment: row.try_get("experiment")?,
     })
 }
 
@@ -77,11 +80,12 @@ impl Store {
             cache_key: f.result.cache_key.clone(),
             rating: f.rating,
             comment: f.comment.into(),
+            experiment: f.result.experiment.clone(),
         };
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO feedback (id, time_ms, user_name, session_id, result_id, image_sha256, prompt, detections,
-             model_version, cache_key, rating, comment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             model_version, cache_key, rating, comment, experiment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&row.id)
         .bind(row.time_ms)
@@ -95,6 +99,7 @@ impl Store {
         .bind(&row.cache_key)
         .bind(i64::from(row.rating))
         .bind(&row.comment)
+        .bind(&row.experiment)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

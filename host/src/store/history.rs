@@ -19,6 +19,8 @@ pub struct NewResult<'a> {
     pub model_version: &'a str,
     pub cache_key: &'a str,
     pub cached: bool,
+    /// The experiment arm that served it (`name/arm`), or empty.
+    pub experiment: &'a str,
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +35,8 @@ pub struct ResultRow {
     pub model_version: String,
     pub cache_key: String,
     pub cached: bool,
+    /// The experiment arm that served it (`name/arm`), or empty.
+    pub experiment: String,
 }
 
 fn result(row: &AnyRow) -> Result<ResultRow, sqlx::Error> {
@@ -47,6 +51,7 @@ fn result(row: &AnyRow) -> Result<ResultRow, sqlx::Error> {
         model_version: row.try_get("model_version")?,
         cache_key: row.try_get("cache_key")?,
         cached: row.try_get::<i64, _>("cached")? != 0,
+        experiment: row.try_get("experiment")?,
     })
 }
 
@@ -54,7 +59,7 @@ impl Store {
     pub async fn add_result(&self, r: NewResult<'_>) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO results (id, time_ms, user_name, session_id, image_sha256, prompt, detections, model_version,
-             cache_key, cached) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             cache_key, cached, experiment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(r.id)
         .bind(r.time_ms)
@@ -66,6 +71,7 @@ impl Store {
         .bind(r.model_version)
         .bind(r.cache_key)
         .bind(i64::from(r.cached))
+        .bind(r.experiment)
         .execute(self.pool())
         .await?;
         Ok(())

@@ -1,9 +1,10 @@
-//! glint's store: accounts, sessions, detection history, feedback and the audit log in one
+//! glint's store: accounts, sessions, detection history, feedback, the audit log and A/B experiments in one
 //! database, sqlite (WAL, the default) or PostgreSQL. Both run the very same
 //! queries through sqlx's `Any` driver (and `spin:key-value` keeps its stores here) (`$n` placeholders, portable types:
 //! TEXT, BIGINT), so several replicas can share one PostgreSQL.
 
 mod audit_log;
+mod experiments;
 mod feedback;
 mod history;
 mod kv;
@@ -21,6 +22,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::Executor;
 
 pub use audit_log::{AuditContext, AuditFilter, AuditRow};
+pub use experiments::{ExperimentEvent, ExperimentRating, NewExperimentEvent};
 pub use feedback::{FeedbackFilter, FeedbackRow, NewFeedback};
 pub use history::{NewResult, ResultRow};
 pub use live_events::LiveEvent;

@@ -29,7 +29,8 @@ const TABLES: &[&str] = &[
         detections TEXT NOT NULL,
         model_version TEXT NOT NULL,
         cache_key TEXT NOT NULL,
-        cached BIGINT NOT NULL)",
+        cached BIGINT NOT NULL,
+        experiment TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX IF NOT EXISTS results_by_session ON results (session_id, time_ms)",
     "CREATE TABLE IF NOT EXISTS feedback (
         id TEXT PRIMARY KEY,
@@ -43,7 +44,8 @@ const TABLES: &[&str] = &[
         model_version TEXT NOT NULL,
         cache_key TEXT NOT NULL,
         rating BIGINT NOT NULL,
-        comment TEXT NOT NULL)",
+        comment TEXT NOT NULL,
+        experiment TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX IF NOT EXISTS feedback_by_time ON feedback (time_ms)",
     "CREATE TABLE IF NOT EXISTS audit_log (
         id TEXT PRIMARY KEY,
@@ -58,7 +60,8 @@ const TABLES: &[&str] = &[
         scores TEXT NOT NULL,
         error TEXT NOT NULL,
         policy_version TEXT NOT NULL,
-        latency_us BIGINT NOT NULL)",
+        latency_us BIGINT NOT NULL,
+        experiment TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (time_ms)",
     "CREATE TABLE IF NOT EXISTS result_details (
         result_id TEXT PRIMARY KEY,
@@ -85,6 +88,32 @@ const TABLES: &[&str] = &[
         duration_ms BIGINT NOT NULL,
         steps TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS live_events_by_time ON live_events (time_ms)",
+    // A/B experiments: each subject's first arm per experiment version
+    // (sticky), the live state an admin set, and one row per request served.
+    "CREATE TABLE IF NOT EXISTS experiment_assignments (
+        experiment TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        subject TEXT NOT NULL,
+        arm TEXT NOT NULL,
+        time_ms BIGINT NOT NULL,
+        PRIMARY KEY (experiment, version, subject))",
+    "CREATE TABLE IF NOT EXISTS experiment_state (
+        experiment TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        updated_ms BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS experiment_events (
+        id TEXT PRIMARY KEY,
+        time_ms BIGINT NOT NULL,
+        experiment TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        arm TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        ok BIGINT NOT NULL,
+        latency_us BIGINT NOT NULL,
+        result_id TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS experiment_events_by_experiment ON experiment_events (experiment, version, time_ms)",
+    "CREATE INDEX IF NOT EXISTS experiment_events_by_result ON experiment_events (result_id)",
     // BYTEA: PostgreSQL's bytes; sqlite stores a blob as it is in any column.
     "CREATE TABLE IF NOT EXISTS kv (
         store TEXT NOT NULL,
@@ -102,5 +131,26 @@ pub async fn migrate(store: &Store) -> Result<(), sqlx::Error> {
     for statement in TABLES {
         tx.execute(*statement).await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    // Columns added after a table first shipped: databases made before them get them here.
+    for (table, column) in [("results", "experiment"), ("feedback", "experiment"), ("audit_log", "experiment")] {
+        add_text_column(store, table, column).await?;
+    }
+    Ok(())
+}
+
+/// Adds `column TEXT NOT NULL DEFAULT ''` to `table` unless it is there
+/// (sqlite has no `ADD COLUMN IF NOT EXISTS`; asking for the column is portable).
+async fn add_text_column(store: &Store, table: &str, column: &str) -> Result<(), sqlx::Error> {
+    let probe = format!("SELECT {column} FROM {table} LIMIT 0");
+    if store.pool().execute(probe.as_str()).await.is_ok() {
+        return Ok(());
+    }
+    let alter = format!("ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT ''");
+    match store.pool().execute(alter.as_str()).await {
+        Ok(_) => Ok(()),
+        // Another replica added it meanwhile.
+        Err(_) if store.pool().execute(probe.as_str()).await.is_ok() => Ok(()),
+        Err(e) => Err(e),
+    }
 }
