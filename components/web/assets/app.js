@@ -27,6 +27,14 @@ const T = {
     target: "target", step: "step", pickComponent: "choose a .wasm component first",
     installed: (e) => `${e.target}: ${e.outcome} (${e.new_sha256.slice(0, 12)})`,
     downloadPdf: "Download PDF", exportAs: "Export", exportGo: "Download", exportCoco: "Export the rated results as COCO",
+    automatic: "automatic (the server's default; experiments apply)", inExperiment: (e) => ` · experiment ${e.name} v${e.version}, arm ${e.arm}`,
+    experiments: "Experiments", arms: "arms", split: "split check", arm: "arm", weight: "weight", subjects: "subjects",
+    requestsCol: "requests", errorRate: "errors", ratingsCol: "ratings", meanRating: "mean ★ (95%)", vsControl: "vs control (anytime-valid)",
+    saveWeights: "Save weights", pause: "Pause", resume: "Resume", stop: "Stop", winner: "Winner", declare: "Declare the winner",
+    srmFlag: (p) => `Sample ratio mismatch: the split does not match the weights (p = ${p}). Do not trust these results until the cause is found.`,
+    srmOk: "split ok", srmUnknown: "too few subjects to check",
+    expState: (s) => `${s.status}${s.winner ? `, winner ${s.winner}` : ""} · changed by ${s.actor}${s.reason ? `: ${s.reason}` : ""}`,
+    chartNote: "cumulative difference of the mean rating against control, with its anytime-valid band",
   },
   zh: {
     title: "glint · 在照片中查找物体", signIn: "登录", signOut: "退出", image: "图片",
@@ -45,6 +53,11 @@ const T = {
     thanks: "谢谢！反馈已保存。", signInToRate: "登录后可以评分。", added: (n) => `已添加 ${n}`,
     cannotListModels: "无法列出模型：", promptCol: "提示词", modelCol: "模型", userCol: "用户",
     auditLog: "审核日志", check: "检查", verdict: "结论", outcome: "结果", routeCol: "路由", reasons: "原因", policy: "策略",
+    automatic: "自动（服务器默认；参与实验）", inExperiment: (e) => ` · 实验 ${e.name} v${e.version}，分组 ${e.arm}`,
+    experiments: "实验", arms: "分组", split: "分流检查", arm: "分组", weight: "权重", subjects: "对象",
+    requestsCol: "请求", errorRate: "错误", ratingsCol: "评分数", meanRating: "平均 ★（95%）", vsControl: "与对照组相比（随时有效）",
+    saveWeights: "保存权重", pause: "暂停", resume: "继续", stop: "停止", winner: "胜出组", declare: "宣布胜出",
+    srmFlag: (p) => `样本比例不匹配：分流与权重不符（p = ${p}）。找到原因前请勿相信这些结果。`,
     plugins: "插件与模型", component: "组件（.wasm）", pluginName: "插件名", install: "安装",
     reloadModels: "重新加载模型", world: "世界", since: "服务起始", builds: "保留的版本", rollback: "回滚",
     family: "系列", build: "版本", loadedOn: "加载于", events: "在线变更", who: "操作者", action: "操作",
@@ -90,7 +103,7 @@ async function session() {
   me = await (await fetch("/api/session")).json();
   showWho();
   if (me.user) { loadHistory(); loadPreferences(); }
-  if (me.role === "admin") { loadUsers(); loadFeedback(); loadAudit(); loadPlugins(); }
+  if (me.role === "admin") { loadUsers(); loadFeedback(); loadAudit(); loadPlugins(); loadExperiments(); }
 }
 
 /// A signed-in account's preferences follow it (spin:key-value on the server).
@@ -110,6 +123,8 @@ function savePreferences(changes) {
 async function loadModels() {
   try {
     const models = await (await fetch("/api/models")).json();
+    const auto = document.createElement("option");
+    auto.value = ""; auto.textContent = t("automatic"); $("model").replaceChildren(auto);
     for (const m of models) {
       const o = document.createElement("option");
       o.value = m.version; o.textContent = `${m.version} (${m.family}, ${m.backend})${m.installed ? "" : " — not installed"}`;
@@ -204,7 +219,8 @@ async function run() {
     draw(result.detections); table(result);
     const unmatched = result.phrases.filter((p) => !p.label).map((p) => `"${p.phrase}"`);
     status(t("done", result.detections.length, result.elapsed_ms.toFixed(0), result.model.version, result.model.backend, result.model.device)
-      + (result.cached ? t("fromCache") : "") + (unmatched.length ? t("notUnderstood", unmatched.join(", ")) : ""));
+      + (result.cached ? t("fromCache") : "") + (unmatched.length ? t("notUnderstood", unmatched.join(", ")) : "")
+      + (result.experiment ? t("inExperiment", result.experiment) : ""));
     showExports(result);
     showWho();
     if (me.user) loadHistory();
@@ -382,6 +398,97 @@ async function installPlugin() {
   await change(`/api/admin/plugins/${encodeURIComponent(name)}`, { method: "PUT", body: file });
 }
 
+let experimentShown = null;
+
+async function loadExperiments() {
+  const r = await api("/api/experiments");
+  const body = $("experiments").querySelector("tbody");
+  if (!r.ok) { body.innerHTML = ""; return; }
+  const list = (await r.json()).experiments;
+  body.replaceChildren(...list.map((e) => {
+    const arms = e.arms.map((a) => `${a.name} (${a.model}, ${a.weight}): ${a.subjects}`).join(" · ");
+    const row = cells(document.createElement("tr"), [e.name, e.state.status, arms, e.srm_flagged ? "⚠ SRM" : "ok"]);
+    const link = document.createElement("a");
+    link.href = "#experiment"; link.textContent = e.name; link.dataset.experiment = e.name;
+    link.addEventListener("click", (ev) => { ev.preventDefault(); showExperiment(e.name); });
+    row.firstChild.replaceChildren(link);
+    if (e.srm_flagged) row.className = "verdict-block";
+    return row;
+  }));
+  if (!experimentShown && list.length) showExperiment(list[0].name);
+}
+
+const fmt = (x, digits = 2) => (x === null || x === undefined || Number.isNaN(x) ? "–" : Number(x).toFixed(digits));
+const pValue = (p) => (p === null || p === undefined ? "–" : p < 0.001 ? "<0.001" : Number(p).toFixed(3));
+
+async function showExperiment(name) {
+  experimentShown = name;
+  const r = await api(`/api/experiments/${encodeURIComponent(name)}`);
+  if (!r.ok) { say("exp-status", await errorText(r), true); return; }
+  const rep = await r.json();
+  $("experiment").hidden = false;
+  $("exp-title").textContent = `${rep.definition.name} v${rep.definition.version}${rep.definition.description ? " · " + rep.definition.description : ""}`;
+  $("exp-state").textContent = t("expState", rep.state);
+  const srm = rep.srm;
+  $("srm").hidden = !(srm && srm.flagged);
+  if (srm && srm.flagged) $("srm").textContent = t("srmFlag", srm.p.toExponential(2));
+  $("exp-arms").querySelector("tbody").replaceChildren(...rep.arms.map((a) => {
+    const c = a.vs_control;
+    const vs = c && c.difference !== null ? `${fmt(c.difference)} [${fmt(c.confidence_sequence[0])}, ${fmt(c.confidence_sequence[1])}] · p ${pValue(c.msprt_p)} · t-test p ${c.t_test ? pValue(c.t_test.p) : "–"}` : "–";
+    const ci = a.ratings.ci95 ? ` [${fmt(a.ratings.ci95[0])}, ${fmt(a.ratings.ci95[1])}]` : "";
+    const row = cells(document.createElement("tr"), [a.name, a.plugin ? `${a.model} · ${a.plugin}` : a.model, a.weight, a.subjects, a.requests,
+      a.error_rate === null ? "–" : `${a.errors} (${fmt(a.error_rate * 100, 1)}%)`, `${fmt(a.latency_p50_ms, 1)} / ${fmt(a.latency_p95_ms, 1)}`,
+      a.ratings.count, a.ratings.mean === null ? "–" : fmt(a.ratings.mean) + ci, a.ratings.good_share === null ? "–" : `${fmt(a.ratings.good_share * 100, 0)}%`,
+      vs, c ? c.verdict : "control"]);
+    row.dataset.arm = a.name;
+    return row;
+  }));
+  chart(rep);
+  $("exp-weights").replaceChildren(...rep.arms.map((a) => {
+    const d = document.createElement("div");
+    const label = document.createElement("label"); label.textContent = `${t("weight")} ${a.name}`; label.htmlFor = `w-${a.name}`;
+    const input = document.createElement("input"); input.type = "number"; input.min = "0"; input.id = `w-${a.name}`; input.value = a.weight; input.dataset.arm = a.name;
+    d.append(label, input); return d;
+  }));
+  $("exp-winner").replaceChildren(...rep.arms.map((a) => { const o = document.createElement("option"); o.textContent = a.name; return o; }));
+}
+
+/** The cumulative difference (mean rating minus control's) of each arm with its band, as SVG. */
+function chart(rep) {
+  const svg = $("exp-chart"), ns = "http://www.w3.org/2000/svg";
+  const W = 640, H = 220, pad = 34;
+  const series = rep.arms.slice(1).map((a, i) => ({ arm: a.name, color: colors[(i + 1) % colors.length], points: (a.vs_control && a.vs_control.series) || [] }));
+  const all = series.flatMap((s) => s.points);
+  const el = (tag, attrs, text) => { const e = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); if (text) e.textContent = text; return e; };
+  const children = [el("title", {}, t("chartNote"))];
+  if (all.length) {
+    const t0 = Math.min(...all.map((p) => p.time_ms)), t1 = Math.max(...all.map((p) => p.time_ms), t0 + 1);
+    const lo = Math.min(0, ...all.map((p) => Math.max(p.low, -3))), hi = Math.max(0, ...all.map((p) => Math.min(p.high, 3)));
+    const x = (tm) => pad + ((tm - t0) / (t1 - t0)) * (W - 2 * pad), y = (v) => H - pad - ((Math.min(Math.max(v, lo), hi) - lo) / (hi - lo || 1)) * (H - 2 * pad);
+    children.push(el("line", { x1: pad, x2: W - pad, y1: y(0), y2: y(0), stroke: "#888", "stroke-dasharray": "4 3" }));
+    children.push(el("text", { x: 2, y: y(hi) + 4, "font-size": 10 }, fmt(hi)), el("text", { x: 2, y: y(lo), "font-size": 10 }, fmt(lo)), el("text", { x: 2, y: y(0) + 4, "font-size": 10 }, "0"));
+    for (const s of series) {
+      if (!s.points.length) continue;
+      const band = s.points.map((p) => `${x(p.time_ms)},${y(p.high)}`).concat(s.points.slice().reverse().map((p) => `${x(p.time_ms)},${y(p.low)}`));
+      children.push(el("polygon", { points: band.join(" "), fill: s.color, "fill-opacity": 0.15, class: "band" }));
+      children.push(el("polyline", { points: s.points.map((p) => `${x(p.time_ms)},${y(p.difference)}`).join(" "), fill: "none", stroke: s.color, "stroke-width": 2, class: "difference" }));
+      children.push(el("text", { x: W - pad - 80, y: pad - 8, fill: s.color, "font-size": 11 }, `${s.arm} − ${rep.arms[0].name}`));
+    }
+  } else {
+    children.push(el("text", { x: pad, y: H / 2, "font-size": 12, fill: "#555" }, "no ratings yet"));
+  }
+  svg.replaceChildren(...children);
+}
+
+async function changeExperiment(body) {
+  if (!experimentShown) return;
+  say("exp-status", t("running"));
+  const r = await api(`/api/experiments/${encodeURIComponent(experimentShown)}`, { method: "PATCH", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  const message = r.ok ? "✓" : await errorText(r);
+  await loadExperiments(); await showExperiment(experimentShown);
+  say("exp-status", message, !r.ok);
+}
+
 async function login(e) {
   e.preventDefault();
   const body = JSON.stringify({ user: $("login-user").value.trim(), password: $("login-password").value });
@@ -414,6 +521,13 @@ $("f-apply").addEventListener("click", loadFeedback);
 $("a-apply").addEventListener("click", loadAudit);
 $("p-install").addEventListener("click", installPlugin);
 $("m-reload").addEventListener("click", () => change("/api/admin/models/reload", { method: "POST" }));
+$("exp-save-weights").addEventListener("click", () => changeExperiment({
+  weights: Object.fromEntries([...$("exp-weights").querySelectorAll("input")].map((i) => [i.dataset.arm, Number(i.value)])),
+}));
+$("exp-pause").addEventListener("click", () => changeExperiment({ status: "paused" }));
+$("exp-resume").addEventListener("click", () => changeExperiment({ status: "running" }));
+$("exp-stop").addEventListener("click", () => changeExperiment({ status: "stopped" }));
+$("exp-declare").addEventListener("click", () => changeExperiment({ winner: $("exp-winner").value }));
 $("lang").addEventListener("change", (e) => {
   lang = e.target.value; localStorage.setItem("glint-lang", lang); applyLang(); savePreferences({ lang });
 });
