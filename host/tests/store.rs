@@ -101,7 +101,10 @@ async fn exercise(store: &Store) {
     store.add_experiment_event(event(true, "result-0")).await.unwrap();
     store.add_experiment_event(event(false, "")).await.unwrap();
     let events = store.experiment_events("exp", 1).await.unwrap();
-    assert_eq!(events.iter().map(|e| e.ok).collect::<Vec<_>>(), [true, false]);
+    // Two events in the same millisecond may come back in either order.
+    let mut outcomes: Vec<bool> = events.iter().map(|e| e.ok).collect();
+    outcomes.sort();
+    assert_eq!(outcomes, [false, true]);
     let ratings = store.experiment_ratings("exp", 1).await.unwrap();
     assert_eq!(ratings.iter().map(|r| (r.arm.as_str(), r.rating)).collect::<Vec<_>>(), [("b", 5)]);
 

@@ -55,7 +55,19 @@ impl Experiments {
         Ok(settled.and_then(|(def, arm)| def.arm(&arm)).map(|a| Allocation { model: a.model.clone(), plugin: a.plugin.clone(), arm: None }))
     }
 
+    /// The subject's arm, recorded; when the database fails the request is
+    /// served by the control, uncounted (and the failure logged).
     async fn assign(&self, def: &ExperimentDef, state: &LiveState, subject: &Subject) -> Result<Allocation, GlintError> {
+        match self.assign_recorded(def, state, subject).await {
+            Err(e) if e.kind == ErrorKind::Backend => {
+                tracing::error!(experiment = def.name, "{}; serving the control arm, uncounted", e.message);
+                Ok(control(def))
+            }
+            other => other,
+        }
+    }
+
+    async fn assign_recorded(&self, def: &ExperimentDef, state: &LiveState, subject: &Subject) -> Result<Allocation, GlintError> {
         let store_failed = |e: crate::store::StoreError| GlintError::new(ErrorKind::Backend, format!("experiment {}: the database failed: {e}", def.name));
         let mut arm_name = self.store.assignment(&def.name, def.version, &subject.id).await.map_err(store_failed)?;
         if arm_name.as_deref().is_some_and(|a| def.arm(a).is_none()) {

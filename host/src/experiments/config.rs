@@ -114,6 +114,13 @@ pub struct Guardrails {
     pub min_requests: u64,
 }
 
+impl Guardrails {
+    /// Whether any rail is set (else there is nothing to judge).
+    pub fn any(&self) -> bool {
+        self.max_error_rate.is_some() || self.max_p95_ms.is_some() || self.rating_not_worse
+    }
+}
+
 /// A checked experiment.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ExperimentDef {

@@ -135,8 +135,9 @@ impl Experiments {
         &self.store
     }
 
-    /// Records one request an arm served, counts it, and judges the guardrails.
-    pub async fn record(&self, arm: &ArmRun, ok: bool, elapsed_ms: f64, result_id: Option<&str>) {
+    /// Records one request an arm served, counts it, and has the guardrails
+    /// judged in the background (the answer does not wait for them).
+    pub async fn record(self: &Arc<Self>, arm: &ArmRun, ok: bool, elapsed_ms: f64, result_id: Option<&str>) {
         let metrics = &self.glint.metrics;
         let outcome = if ok { "ok" } else { "error" };
         metrics.experiment_requests.with_label_values(&[arm.experiment.as_str(), arm.arm.as_str(), outcome]).inc();
@@ -154,7 +155,10 @@ impl Experiments {
             tracing::error!(experiment = arm.experiment, "recording an experiment event failed: {e}");
             return;
         }
-        self.judge(&arm.experiment).await;
+        if self.def(&arm.experiment).is_some_and(|d| d.guardrails.any()) {
+            let (this, name) = (self.clone(), arm.experiment.clone());
+            tokio::spawn(async move { this.judge(&name).await });
+        }
     }
 
     /// Saves `state` for `name` and records the change in the live-change log.
