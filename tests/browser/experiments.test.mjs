@@ -11,6 +11,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlin
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchChromium } from "./chromium.mjs";
+import { cellsOf, signIn } from "./page.mjs";
 import { glint, killAll, root, start } from "./procs.mjs";
 
 const out = join(root, "tests", "browser", "out");
@@ -35,7 +36,7 @@ weight = 50
 `;
 
 /** Signs in over HTTP; the cookie and CSRF token for later requests. */
-async function signIn(user, password) {
+async function signInHttp(user, password) {
   const r = await fetch(base + "/api/session", { method: "POST", body: JSON.stringify({ user, password }), headers: { "content-type": "application/json" } });
   assert.equal(r.status, 200, await r.clone().text());
   const cookie = r.headers.get("set-cookie").split(";")[0];
@@ -78,11 +79,11 @@ before(async () => {
     assert.equal(r.status, 200);
     assert.ok(r.headers.get("set-cookie").startsWith("glint_subject="));
   }
-  const admin = await signIn(...ADMIN);
+  const admin = await signInHttp(...ADMIN);
   for (let i = 0; i < RATERS; i++) {
     const name = `rater${i}`;
     assert.equal((await send(admin, "POST", "/api/users", JSON.stringify({ name, password: "password-123", role: "user" }))).status, 201);
-    const user = await signIn(name, "password-123");
+    const user = await signInHttp(name, "password-123");
     const result = await (await send(user, "POST", "/api/detect?prompt=a%20cat", cat)).json();
     const rating = result.experiment.arm === "treatment" ? 4 + (i % 2) : 2 + (i % 2);
     assert.equal((await send(user, "POST", "/api/feedback", JSON.stringify({ result_id: result.result_id, rating, comment: "" }))).status, 201);
@@ -94,15 +95,9 @@ after(async () => {
   killAll();
 });
 
-const cellsOf = (page, id) => page.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
-
 test("the admin sees the experiment's per-arm numbers and chart, and pauses it from the page", async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
-  await page.goto(base + "/");
-  await page.click("#login-open");
-  await page.fill("#login-user", ADMIN[0]);
-  await page.fill("#login-password", ADMIN[1]);
-  await page.click("#login-submit");
+  await signIn(page, base, ADMIN);
   await page.waitForFunction(() => document.querySelectorAll("#exp-arms tbody tr").length === 2, null, { timeout: 30_000 });
   const arms = await cellsOf(page, "exp-arms");
   assert.deepEqual(arms.map((a) => a[0]), ["control", "treatment"]);

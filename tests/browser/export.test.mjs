@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchChromium } from "./chromium.mjs";
+import { signIn } from "./page.mjs";
 import { glint, killAll, root, start } from "./procs.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "glint-export-ui-"));
@@ -36,16 +37,6 @@ after(async () => {
   killAll();
 });
 
-async function signIn(page, [user, password]) {
-  await page.goto(base + "/");
-  await page.waitForFunction(() => document.querySelectorAll("#model option").length > 0);
-  await page.click("#login-open");
-  await page.fill("#login-user", user);
-  await page.fill("#login-password", password);
-  await page.click("#login-submit");
-  await page.waitForFunction((u) => document.getElementById("who").textContent.startsWith(u), user);
-}
-
 /** Clicks `selector` and saves the file the browser downloads; its path and suggested name. */
 async function download(page, selector, name) {
   const [file] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
@@ -59,7 +50,7 @@ test("a user downloads the PDF report and COCO of a result; the admin the rated 
   // The page's Content-Security-Policy allows no inline script: nothing of the page may trip it.
   const violations = [];
   page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
-  await signIn(page, USER);
+  await signIn(page, base, USER);
   assert.equal(await page.textContent("h1"), "ACME detector");
   assert.equal(await page.title(), "ACME detector");
   // Guests and signed-in users alike see no export links before a result.
@@ -95,7 +86,7 @@ test("a user downloads the PDF report and COCO of a result; the admin the rated 
   await page.close();
 
   const admin = await browser.newPage({ acceptDownloads: true });
-  await signIn(admin, ADMIN);
+  await signIn(admin, base, ADMIN);
   await admin.waitForSelector("#export-coco", { state: "visible" });
   const all = await download(admin, "#export-coco", "feedback.json");
   const rated = JSON.parse(readFileSync(all.path, "utf8"));

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchChromium } from "./chromium.mjs";
+import { cellsOf, signIn } from "./page.mjs";
 import { glint, killAll, root, start } from "./procs.mjs";
 
 const out = join(root, "tests", "browser", "out");
@@ -46,15 +47,9 @@ after(async () => {
   killAll();
 });
 
-const cellsOf = (page, id) => page.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
-
 test("the admin swaps the detector from the page, sees the event, and rolls it back", async () => {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
-  await page.goto(base + "/");
-  await page.click("#login-open");
-  await page.fill("#login-user", ADMIN[0]);
-  await page.fill("#login-password", ADMIN[1]);
-  await page.click("#login-submit");
+  await signIn(page, base, ADMIN);
   await page.waitForFunction(() => document.querySelectorAll("#plugins tbody tr").length > 0, null, { timeout: 30_000 });
   const original = sha(join(home, "plugins", "detect.wasm"));
   const detector = async () => (await cellsOf(page, "plugins")).find((r) => r[0] === "detect");
