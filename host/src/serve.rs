@@ -1,6 +1,9 @@
 //! The HTTP/1 accept loop `glint up` and `glint gateway` share: one task per
-//! connection, no Nagle delay (event streams write many small pieces), a
-//! deadline on reading request headers, and a stop signal.
+//! connection, no Nagle delay (event streams write many small pieces), and
+//! limits against hostile clients: a bounded number of open connections (one
+//! over it is closed at once), a deadline on each request's headers (slow or
+//! idle clients are dropped), a cap on the size of the headers (431), and a
+//! stop signal.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -10,11 +13,40 @@ use std::time::Duration;
 
 use hyper::body::{Body, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::Deserialize;
+
+/// `[application.tool.glint.server]`: limits on connections and requests.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerLimits {
+    /// Connections open at once; one more is closed as soon as it is accepted.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers (and an idle
+    /// kept-alive connection to start its next request).
+    pub header_timeout_s: u64,
+    /// Seconds a client has to send a request's whole body.
+    pub body_timeout_s: u64,
+    /// Largest request head (request line and headers) in bytes; more gets 431.
+    pub max_header_bytes: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits { max_connections: 512, header_timeout_s: 10, body_timeout_s: 60, max_header_bytes: 64 << 10 }
+    }
+}
+
+impl ServerLimits {
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_s.max(1))
+    }
+}
 
 /// Serves `listener` with `handle(service, request, peer)` until `shutdown` resolves.
 pub async fn serve<S, B, F>(
     service: Arc<S>,
     listener: tokio::net::TcpListener,
+    limits: ServerLimits,
     shutdown: impl Future<Output = ()>,
     handle: fn(Arc<S>, hyper::Request<Incoming>, SocketAddr) -> F,
 ) -> anyhow::Result<()>
@@ -26,10 +58,24 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     tokio::pin!(shutdown);
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     loop {
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => accepted?,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // Out of file descriptors and the like: wait a moment rather than stop serving.
+                Err(e) => {
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
             () = &mut shutdown => return Ok(()),
+        };
+        let Ok(slot) = open.clone().try_acquire_owned() else {
+            tracing::debug!("connection from {peer} closed: {} connections are open (max_connections)", limits.max_connections);
+            drop(stream);
+            continue;
         };
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!("connection from {peer}: TCP_NODELAY: {e}");
@@ -42,12 +88,14 @@ where
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
+                .header_read_timeout(Duration::from_secs(limits.header_timeout_s.max(1)))
+                .max_buf_size(limits.max_header_bytes.max(8192))
                 .serve_connection(TokioIo::new(stream), svc)
                 .await
             {
                 tracing::debug!("connection from {peer}: {e}");
             }
+            drop(slot);
         });
     }
 }

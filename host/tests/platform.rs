@@ -30,7 +30,8 @@ weight = 1
 
 /// A server with an admin `root` and a user `alice`.
 fn server() -> Server {
-    let (_dir, manifest) = manifest_with("platform", |t| format!("{t}{PAUSED_EXPERIMENT}"));
+    // Guests may post in bursts of 100 here: the route checks and the sign-in tests post many times from one address.
+    let (_dir, manifest) = manifest_with("platform", |t| format!("{}{PAUSED_EXPERIMENT}", t.replace("guest_burst = 10", "guest_burst = 100")));
     let s = start(&["--manifest", manifest.to_str().unwrap()]);
     add_user(&s, "root", "admin", ADMIN_PW);
     add_user(&s, "alice", "user", USER_PW);
@@ -86,6 +87,8 @@ fn every_route_checks_the_role() {
                 };
                 let r = match client {
                     None => request(&s.addr, case.method, &case.target, &case.body),
+                    // Signing in ends the session it came with: the shared clients' sessions must stay.
+                    Some(_) if case.target == "/api/session" && case.method == "POST" => request(&s.addr, "POST", &case.target, &case.body),
                     // DELETE /api/session would sign the shared clients out: use a fresh one.
                     Some(_) if case.method == "DELETE" => {
                         let c = if role == "admin" { Client::login(&s.addr, "root", ADMIN_PW) } else { Client::login(&s.addr, "alice", USER_PW) };
@@ -176,6 +179,40 @@ fn sign_in_errors_and_csrf() {
     let me = request_with(&s.addr, "GET", "/api/session", &cookie, b"").json();
     assert_eq!(me["role"], "guest");
     assert_eq!(request_with(&s.addr, "GET", "/api/history", &cookie, b"").status, 401);
+}
+
+#[test]
+fn sign_in_rotates_the_session_and_guessing_is_throttled_per_account_and_address() {
+    let s = server();
+    // Signing in with a session cookie ends that session: the new one has a new id.
+    let first = Client::login(&s.addr, "root", ADMIN_PW);
+    let body = json!({"user": "root", "password": ADMIN_PW}).to_string();
+    let again = first.send("POST", "/api/session", body.as_bytes());
+    assert_eq!(again.status, 200, "{}", again.text());
+    let second = again.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    assert_ne!(second, first.cookie);
+    assert_eq!(request_with(&s.addr, "GET", "/api/session", &[("Cookie", first.cookie.as_str())], b"").json()["role"], "guest");
+    assert_eq!(request_with(&s.addr, "GET", "/api/session", &[("Cookie", second.as_str())], b"").json()["role"], "admin");
+
+    // Five wrong passwords lock the account: even the right one gets 429 with Retry-After.
+    let try_login = |user: &str, password: &str| {
+        request(&s.addr, "POST", "/api/session", json!({"user": user, "password": password}).to_string().as_bytes())
+    };
+    for _ in 0..5 {
+        assert_eq!(try_login("alice", "wrong-password").status, 401);
+    }
+    let locked = try_login("alice", USER_PW);
+    assert_eq!(locked.status, 429, "{}", locked.text());
+    let wait: u64 = locked.header("retry-after").expect("Retry-After").parse().unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    assert!(locked.text().contains("too many failed sign-ins"), "{}", locked.text());
+    // Other accounts from the same address still sign in...
+    assert_eq!(try_login("root", ADMIN_PW).status, 200);
+    // ...until the address has failed 20 times, whatever the names.
+    for i in 0..15 {
+        assert_eq!(try_login(&format!("guess{i}"), "password-1").status, 401, "failure {i}");
+    }
+    assert_eq!(try_login("root", ADMIN_PW).status, 429);
 }
 
 #[test]

@@ -34,6 +34,7 @@ pub fn platform_error(e: &PlatformError) -> Reply {
         Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
         Failure::Forbidden => StatusCode::FORBIDDEN,
         Failure::Conflict => StatusCode::CONFLICT,
+        Failure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         Failure::Blocked => StatusCode::UNPROCESSABLE_ENTITY,
         Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     };

@@ -47,6 +47,8 @@ pub struct LoginOk {
 pub struct Accounts {
     pub store: Store,
     pub session_ttl: Duration,
+    /// Failed sign-ins per account and client address.
+    pub throttle: std::sync::Arc<super::SignInThrottle>,
 }
 
 fn token_hash(token: &str) -> String {

@@ -85,7 +85,7 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
             let arms: Vec<String> = d.arms.iter().map(|a| format!("{} ({}, weight {})", a.name, a.model, a.weight)).collect();
             eprintln!("glint: experiment {} v{} {state}: {}", d.name, d.version, arms.join(" vs "));
         }
-        let accounts = Accounts { store, session_ttl };
+        let accounts = Accounts { store, session_ttl, throttle: Default::default() };
         let trigger = Arc::new(HttpTrigger::new(glint, manifest, max_body, accounts, live, experiments)?);
         let listener =
             tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;

@@ -105,7 +105,7 @@ impl Gateway {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        crate::serve::serve(self, listener, shutdown, |gw, req, peer| gw.handle(req, peer)).await
+        crate::serve::serve(self, listener, crate::serve::ServerLimits::default(), shutdown, |gw, req, peer| gw.handle(req, peer)).await
     }
 
     async fn handle(self: Arc<Self>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {

@@ -6,7 +6,7 @@ use super::app_bindings::glint::plugins::accounts::{
 };
 use super::app_bindings::glint::plugins::platform::{Failure, PlatformError};
 use super::app_state::{AppState, denied};
-use crate::auth::{Role, hash_password, validate_password, validate_user_name};
+use crate::auth::{Locked, Role, hash_password, validate_password, validate_user_name};
 use crate::store::{NewUser, StoreError, UserRow};
 
 impl accounts::Host for AppState {
@@ -17,10 +17,30 @@ impl accounts::Host for AppState {
 
     async fn login(&mut self, user: String, password: String) -> Result<Session, PlatformError> {
         let wrong = || denied(Failure::Unauthenticated, "wrong user name or password, or the account is disabled");
+        let throttle = self.cx.accounts.throttle.clone();
+        let client = self.cx.client;
+        if let Err(Locked(wait)) = throttle.check(&user, client) {
+            let seconds = wait.as_secs().max(1);
+            tracing::warn!(target: "glint::audit", "sign-in refused: too many failed attempts for the account or from {client}");
+            return Err(PlatformError {
+                failure: Failure::TooManyAttempts,
+                message: format!("too many failed sign-ins: try again in {seconds} s"),
+                retry_after_s: seconds.min(u64::from(u32::MAX)) as u32,
+            });
+        }
         if validate_user_name(&user).is_err() || password.len() > 256 {
+            throttle.failed(&user, client);
             return Err(wrong());
         }
-        let ok = self.cx.accounts.login(&user, &password).await.map_err(store_error)?.ok_or_else(wrong)?;
+        let Some(ok) = self.cx.accounts.login(&user, &password).await.map_err(store_error)? else {
+            throttle.failed(&user, client);
+            return Err(wrong());
+        };
+        throttle.succeeded(&ok.user);
+        // A new session id at every sign-in: the session the request came with (if any) ends.
+        if let Some(old) = self.cx.session_token.take() {
+            self.cx.accounts.logout(&old).await.map_err(store_error)?;
+        }
         tracing::info!(target: "glint::audit", user = %ok.user, "signed in");
         Ok(Session {
             token: ok.token,

@@ -33,6 +33,8 @@ pub struct RequestContext {
     pub route: String,
     /// Who the request counts as in an A/B experiment (none when no experiment is declared).
     pub subject: Option<crate::experiments::Subject>,
+    /// The client's address (sign-in throttling).
+    pub client: std::net::IpAddr,
 }
 
 pub struct AppState {

@@ -124,6 +124,9 @@ pub struct GlintSettings {
     /// Live installs, rollbacks and reloads (`[application.tool.glint.live]`).
     #[serde(default)]
     pub live: crate::live::LiveSettings,
+    /// Limits on connections and requests (`[application.tool.glint.server]`).
+    #[serde(default)]
+    pub server: crate::serve::ServerLimits,
     /// A/B experiments (`[application.tool.glint.experiments.<name>]`), as written;
     /// [`SpinManifest::experiments`] holds them checked.
     #[serde(default)]

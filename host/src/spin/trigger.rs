@@ -110,7 +110,8 @@ impl HttpTrigger {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        crate::serve::serve(self, listener, shutdown, |trigger, req, peer| async move { trigger.handle(req, peer).await })
+        let limits = self.manifest.glint.server;
+        crate::serve::serve(self, listener, limits, shutdown, |trigger, req, peer| async move { trigger.handle(req, peer).await })
             .await
     }
 
@@ -160,41 +161,28 @@ impl HttpTrigger {
                 }
                 r.body(Full::new(answer.body)).expect("valid response")
             }
-            Ok(a) if a.route.path.starts_with("/api/experiments") => {
-                match Limited::new(body, 64 << 10).collect().await {
-                    Ok(bytes) => {
-                        let actor = if a.by_token { "token".to_string() } else { a.principal.user.clone().unwrap_or_default() };
-                        let (status, body) = crate::experiments::api::answer(&self.experiments, method.as_str(), &path, &bytes.to_bytes(), &actor).await;
-                        text_response(status, "application/json", body)
-                    }
-                    Err(e) if e.is::<http_body_util::LengthLimitError>() => error_response(413, "the request body is over 64 KiB"),
-                    Err(e) => error_response(400, &format!("cannot read the request body: {e}")),
+            Ok(a) if a.route.path.starts_with("/api/experiments") => match self.read_body(body, 64 << 10, "64 KiB").await {
+                Ok(bytes) => {
+                    let actor = if a.by_token { "token".to_string() } else { a.principal.user.clone().unwrap_or_default() };
+                    let (status, body) = crate::experiments::api::answer(&self.experiments, method.as_str(), &path, &bytes, &actor).await;
+                    text_response(status, "application/json", body)
                 }
-            }
+                Err((status, message)) => self.refuse_body(status, &message),
+            },
             Ok(a) if a.route.path.starts_with("/api/admin/") => {
                 let limit = self.live.settings().max_plugin_bytes;
-                match Limited::new(body, limit).collect().await {
+                match self.read_body(body, limit, "the plugin limit (max_plugin_bytes)").await {
                     Ok(bytes) => {
                         let actor = if a.by_token { "token".to_string() } else { a.principal.user.clone().unwrap_or_default() };
-                        let (status, body) =
-                            crate::live::api::answer(&self.live, method.as_str(), &path, parts.uri.query(), bytes.to_bytes(), &actor).await;
+                        let (status, body) = crate::live::api::answer(&self.live, method.as_str(), &path, parts.uri.query(), bytes, &actor).await;
                         text_response(status, "application/json", body)
                     }
-                    Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                        metrics.rejections.with_label_values(&["body_too_large"]).inc();
-                        error_response(413, &format!("the request body is over the plugin limit of {limit} bytes (max_plugin_bytes)"))
-                    }
-                    Err(e) => error_response(400, &format!("cannot read the request body: {e}")),
+                    Err((status, message)) => self.refuse_body(status, &message),
                 }
             }
-            Ok(a) => match self.dispatch(hyper::Request::from_parts(parts, body), a, guest_cookie).await {
+            Ok(a) => match self.dispatch(hyper::Request::from_parts(parts, body), a, guest_cookie, peer).await {
                 Ok(r) => r,
-                Err((status, message)) => {
-                    if status == 413 {
-                        metrics.rejections.with_label_values(&["body_too_large"]).inc();
-                    }
-                    error_response(status, &message)
-                }
+                Err((status, message)) => self.refuse_body(status, &message),
             },
         };
         response.headers_mut().insert("x-request-id", id.parse().expect("hex is a header value"));
@@ -213,27 +201,28 @@ impl HttpTrigger {
         response
     }
 
-    async fn dispatch(&self, req: hyper::Request<Incoming>, admitted: Admitted, guest_cookie: Option<String>) -> Result<Response, (u16, String)> {
+    async fn dispatch(
+        &self,
+        req: hyper::Request<Incoming>,
+        admitted: Admitted,
+        guest_cookie: Option<String>,
+        peer: SocketAddr,
+    ) -> Result<Response, (u16, String)> {
         let path = req.uri().path().to_string();
         let route = self.manifest.route_for(&path).ok_or((404, format!("no route of {} serves {path}", self.manifest.path.display())))?;
         let app = self.apps.get(&route.component).ok_or((500, format!("component {} is not loaded", route.component)))?;
         let (mut parts, body) = req.into_parts();
-        let body = Limited::new(body, self.max_body_bytes).collect().await.map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                (413, format!("the request body is over the limit of {} bytes", self.max_body_bytes))
-            } else {
-                (400, format!("cannot read the request body: {e}"))
-            }
-        })?;
+        let body = self.read_body(body, self.max_body_bytes, &format!("the limit of {} bytes", self.max_body_bytes)).await?;
         // wasi:http wants an absolute URI; hyper gives origin-form.
         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
         let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
         parts.uri = format!("http://{host}{pq}").parse().map_err(|e| (400, format!("bad request target: {e}")))?;
-        let body = Full::new(body.to_bytes()).map_err(|e: Infallible| -> wasmtime_wasi_http::Error { match e {} });
+        let body = Full::new(body).map_err(|e: Infallible| -> wasmtime_wasi_http::Error { match e {} });
         let req = http::Request::from_parts(parts, body.boxed());
         let subject = guest_cookie.filter(|_| self.experiments.any()).map(|c| subject::of(&admitted.principal, &c));
         let cx = RequestContext {
             subject,
+            client: peer.ip(),
             glint: self.glint.clone(),
             jobs: self.jobs.clone(),
             accounts: self.gate.accounts.clone(),
@@ -245,6 +234,27 @@ impl HttpTrigger {
             tracing::warn!("component {}: {e:?}", route.component);
             (500, format!("component {} failed: {e}", route.component))
         })
+    }
+
+    /// The whole body, at most `limit` bytes (`limit_name` in the 413's
+    /// message), within `body_timeout_s` (else 408); 400 for a broken one.
+    async fn read_body(&self, body: Incoming, limit: usize, limit_name: &str) -> Result<Bytes, (u16, String)> {
+        let deadline = self.manifest.glint.server.body_timeout();
+        match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+            Err(_) => Err((408, format!("the request body did not arrive within {} s (body_timeout_s)", deadline.as_secs()))),
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err((413, format!("the request body is over {limit_name}"))),
+            Ok(Err(e)) => Err((400, format!("cannot read the request body: {e}"))),
+        }
+    }
+
+    /// The answer to a body that could not be read, counted.
+    fn refuse_body(&self, status: u16, message: &str) -> Response {
+        if matches!(status, 408 | 413) {
+            let reason = if status == 413 { "body_too_large" } else { "body_timeout" };
+            self.glint.metrics.rejections.with_label_values(&[reason]).inc();
+        }
+        error_response(status, message)
     }
 
     async fn call(

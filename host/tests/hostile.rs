@@ -1,0 +1,129 @@
+//! Hostile clients against a real `glint up` on loopback, with small limits
+//! (`[application.tool.glint.server]`): slow and idle connections are
+//! dropped at the header deadline, one connection over `max_connections` is
+//! closed at once, huge headers get 431, a body that never ends gets 408,
+//! and odd inputs (a million-character prompt, deeply nested JSON, path
+//! traversal, malformed cookies) get a clear 4xx — while benign requests
+//! keep being answered and the server's memory stays bounded.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{Server, chelsea, manifest_with, request, request_with, start};
+
+const LIMITS: &str = "
+[application.tool.glint.server]
+max_connections = 64
+header_timeout_s = 1
+body_timeout_s = 1
+max_header_bytes = 16384
+";
+
+fn server() -> Server {
+    let (_d, m) = manifest_with("hostile", |t| format!("{t}{LIMITS}"));
+    start(&["--manifest", m.to_str().unwrap()])
+}
+
+/// Whether the server closes `s` within `within` (reads until EOF; what it
+/// said before closing, if anything).
+fn closed_within(s: &mut TcpStream, within: Duration) -> Option<String> {
+    s.set_read_timeout(Some(within)).unwrap();
+    let mut got = Vec::new();
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Err(_) if started.elapsed() >= within => return None,
+            Err(_) => return None,
+        }
+    }
+}
+
+fn rss_kib(server: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap()
+}
+
+fn benign_ok(s: &Server) {
+    let r = request(&s.addr, "GET", "/api/models", b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn slow_idle_and_excess_connections_are_dropped_and_benign_requests_still_work() {
+    let s = server();
+    benign_ok(&s);
+    // Slowloris: half a request line, then nothing.
+    let mut slow = TcpStream::connect(&s.addr).unwrap();
+    slow.write_all(b"GET /api/models HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    // Idle: connects and says nothing.
+    let mut idle = TcpStream::connect(&s.addr).unwrap();
+    benign_ok(&s);
+    assert!(closed_within(&mut slow, Duration::from_secs(5)).is_some(), "a slow header was not dropped");
+    assert!(closed_within(&mut idle, Duration::from_secs(5)).is_some(), "an idle connection was not dropped");
+
+    // 64 connections fill the server; the 65th is closed at once, with nothing said.
+    let before = rss_kib(&s);
+    let mut held: Vec<TcpStream> = (0..64).map(|_| TcpStream::connect(&s.addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut extra = TcpStream::connect(&s.addr).unwrap();
+    let said = closed_within(&mut extra, Duration::from_millis(900)).expect("the connection over max_connections is closed at once");
+    assert!(said.is_empty(), "{said}");
+    let during = rss_kib(&s);
+    // Past the header deadline the idle ones are gone and the server answers again.
+    for h in &mut held {
+        assert!(closed_within(h, Duration::from_secs(5)).is_some());
+    }
+    benign_ok(&s);
+    assert!(during < before + 32 * 1024, "64 idle connections grew RSS from {before} to {during} KiB");
+}
+
+#[test]
+fn huge_headers_endless_bodies_and_odd_inputs_get_clear_answers() {
+    let s = server();
+    // Headers over max_header_bytes.
+    let big = "a".repeat(64 << 10);
+    let r = std::panic::catch_unwind(|| request_with(&s.addr, "GET", "/api/models", &[("X-Big", big.as_str())], b""));
+    match r {
+        Ok(r) => assert_eq!(r.status, 431, "{}", r.text()),
+        Err(_) => {} // closed without an answer: also refused
+    }
+    benign_ok(&s);
+
+    // A chunked body that never ends: 408 at the body deadline.
+    let mut endless = TcpStream::connect(&s.addr).unwrap();
+    let head = format!("POST /api/detect?prompt=a%20cat HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n", s.addr);
+    endless.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let answer = closed_within(&mut endless, Duration::from_secs(10)).unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_timeout_s"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // A million-character prompt: refused before any model runs.
+    let prompt = "a".repeat(1_000_000);
+    let r = request(&s.addr, "POST", &format!("/api/detect?prompt={prompt}"), &chelsea());
+    assert!(r.status == 400 || r.status == 413 || r.status == 431, "{}", r.status);
+    // Deeply nested JSON at sign-in.
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let r = request(&s.addr, "POST", "/api/session", nested.as_bytes());
+    assert_eq!(r.status, 400, "{}", r.text());
+    // Path traversal out of /examples.
+    for target in ["/examples/../spin.toml", "/examples/..%2f..%2fspin.toml", "/examples/%2e%2e/spin.toml", "/examples//etc/passwd"] {
+        let r = request(&s.addr, "GET", target, b"");
+        assert!((400..500).contains(&r.status), "{target}: {}", r.status);
+        assert!(!r.text().contains("spin_manifest_version") && !r.text().contains("root:"), "{target} leaked a file");
+    }
+    // Malformed cookies and CSRF tokens: a guest, nothing worse.
+    let r = request_with(&s.addr, "GET", "/api/session", &[("Cookie", "glint_session=%%%; glint_subject=../../x; =;;")], b"");
+    assert_eq!((r.status, r.json()["role"].as_str()), (200, Some("guest")));
+    let r = request_with(&s.addr, "POST", "/api/detect?prompt=a%20cat", &[("Cookie", "glint_session=zz"), ("x-csrf-token", "\u{7f}")], &chelsea());
+    assert!(r.status == 200 || r.status == 400 || r.status == 403, "{}", r.status);
+    benign_ok(&s);
+}
