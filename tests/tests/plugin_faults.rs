@@ -56,6 +56,58 @@ fn traps_deadlines_and_memory_are_contained() {
 }
 
 #[test]
+fn broken_answers_are_errors_and_boxes_past_the_edge_are_clipped() {
+    let g = misbehaving_glint();
+    for (prompt, words) in [("nan", "score NaN"), ("inverted", "x0 <= x1"), ("many", "20000 detections")] {
+        let e = ask(&g, prompt).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Plugin, "{prompt}");
+        assert!(e.message.contains("misbehave") && e.message.contains("contract") && e.message.contains(words), "{prompt}: {e}");
+    }
+    let req = DetectRequest {
+        image: Image { bytes: vec![], mime: String::new() },
+        prompt: "outside".into(),
+        threshold: 0.3,
+        model: "coco-grounded-v1".into(),
+        limits: DetectLimits { max_pixels: 1, max_prompt_chars: 10 },
+    };
+    let b = g.plugins.detect("misbehave", &req).unwrap().detections[0].box_;
+    assert_eq!((b.x0, b.y0, b.x1, b.y1), (0.0, 0.0, 10.0, 10.0), "clipped to the 10x10 image");
+}
+
+/// Every kind of fault, many times, while a benign caller detects on the
+/// real detector: each fault is a clear error, every benign call succeeds,
+/// and the idle pool stays bounded.
+#[test]
+fn a_storm_of_faults_leaves_benign_calls_and_the_pool_alone() {
+    let g = Arc::new(misbehaving_glint());
+    let stop = Arc::new(AtomicBool::new(false));
+    let benign = {
+        let (g, stop) = (g.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let out = g.detect(&input("chelsea.png", "a cat")).expect("a benign call during the faults");
+                assert_eq!(out.detections[0].label, "cat");
+                n += 1;
+            }
+            n
+        })
+    };
+    // 100 of each quick fault; the deadline (2 s) and memory faults fewer, to stay brief.
+    for (prompt, times) in [("panic", 100), ("error", 100), ("nan", 100), ("inverted", 100), ("many", 100), ("oom", 10), ("spin", 3)] {
+        for _ in 0..times {
+            assert!(ask(&g, prompt).is_err(), "{prompt} must fail");
+        }
+    }
+    ask(&g, "fine").expect("well-behaved after the storm");
+    stop.store(true, Ordering::Relaxed);
+    let benign_calls = benign.join().expect("no benign call failed");
+    assert!(benign_calls > 0);
+    let plugin = g.plugins.get("misbehave").unwrap();
+    assert!(plugin.idle_instances() <= 4, "{} idle instances", plugin.idle_instances());
+}
+
+#[test]
 fn files_that_are_not_plugins_are_refused() {
     let g = misbehaving_glint();
     let dir = std::env::temp_dir().join(format!("glint-test-{}", std::process::id()));

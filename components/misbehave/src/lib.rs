@@ -4,7 +4,9 @@
 //! phrase and label are TEXT, for the audit pipeline's output checks),
 //! "flaky:N" anywhere in the prompt (fails for N% of images, chosen by a
 //! hash of the image bytes, so the same image always gets the same answer:
-//! for experiment guardrails);
+//! for experiment guardrails), "nan" (a NaN score), "inverted" (a box with
+//! x0 > x1), "outside" (a box reaching far past the image), "many" (20,000
+//! detections);
 //! anything else answers normally with no detections. Built only for tests (tests/plugins/misbehave.wasm).
 
 wit_bindgen::generate!({
@@ -44,6 +46,16 @@ impl Guest for Component {
                     return Err(Error { code: ErrorCode::Internal, message: format!("misbehave: flaky ({percent}%) failed") });
                 }
                 Ok(DetectResponse { detections: vec![], phrases: vec![], width: 0, height: 0 })
+            }
+            "nan" | "inverted" | "outside" | "many" => {
+                let (score, box_) = match req.prompt.as_str() {
+                    "nan" => (f32::NAN, Bbox { x0: 1.0, y0: 1.0, x1: 5.0, y1: 5.0 }),
+                    "inverted" => (0.9, Bbox { x0: 8.0, y0: 1.0, x1: 2.0, y1: 5.0 }),
+                    _ => (0.9, Bbox { x0: -500.0, y0: -500.0, x1: 5000.0, y1: 5000.0 }),
+                };
+                let detection = Detection { phrase: "thing".into(), label: "thing".into(), score, box_ };
+                let n = if req.prompt == "many" { 20_000 } else { 1 };
+                Ok(DetectResponse { detections: vec![detection; n], phrases: vec![], width: 10, height: 10 })
             }
             p if p.starts_with("echo:") => {
                 let text = p["echo:".len()..].to_string();

@@ -1,6 +1,6 @@
 //! Calling a detector plugin: a warm instance if one is idle, a fresh one
 //! otherwise; a deadline and memory cap on every call; a trapped instance is
-//! thrown away, never reused.
+//! thrown away, never reused; its answer is checked (`answers.rs`).
 
 use std::sync::Arc;
 
@@ -62,7 +62,8 @@ impl PluginRegistry {
                 if park {
                     plugin.idle.park(warm);
                 }
-                result.map_err(|e| plugin_error(&plugin.info.name, e))
+                let response = result.map_err(|e| plugin_error(&plugin.info.name, e))?;
+                super::answers::checked(&plugin.info.name, response)
             }
             Err(trap) => Err(trap_error(plugin, self, trap)),
         }

@@ -3,6 +3,7 @@
 //! flight, and calls with a deadline, a memory cap and warm instances.
 
 mod allocator;
+mod answers;
 mod auditor;
 pub(crate) mod bindings;
 mod detector;

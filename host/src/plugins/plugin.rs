@@ -78,6 +78,13 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
+impl Plugin {
+    /// Idle detector and auditor instances kept for reuse now (each pool holds at most 4).
+    pub fn idle_instances(&self) -> usize {
+        self.idle.len() + self.idle_auditors.len()
+    }
+}
+
 /// The world a component implements, from its `glint:plugins/<iface>@<ver>` export.
 pub fn world_of(exports: &[String]) -> anyhow::Result<PluginWorld> {
     for e in exports {

@@ -34,6 +34,11 @@ impl<B> Idle<B> {
         idle.pop()
     }
 
+    /// How many are kept now.
+    pub(super) fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Keeps `warm` for the next call, unless enough are kept already.
     pub(super) fn park(&self, warm: Warm<B>) {
         let mut idle = self.0.lock().unwrap_or_else(|p| p.into_inner());
