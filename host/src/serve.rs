@@ -3,7 +3,9 @@
 //! limits against hostile clients: a bounded number of open connections (one
 //! over it is closed at once), a deadline on each request's headers (slow or
 //! idle clients are dropped), a cap on the size of the headers (431), and a
-//! stop signal.
+//! graceful stop: on the signal it accepts no more connections, lets the
+//! requests in flight finish (kept-alive connections close after their
+//! current request) for up to `shutdown_timeout_s`, then returns.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,11 +30,13 @@ pub struct ServerLimits {
     pub body_timeout_s: u64,
     /// Largest request head (request line and headers) in bytes; more gets 431.
     pub max_header_bytes: usize,
+    /// Seconds the requests in flight get to finish after a stop signal.
+    pub shutdown_timeout_s: u64,
 }
 
 impl Default for ServerLimits {
     fn default() -> Self {
-        ServerLimits { max_connections: 512, header_timeout_s: 10, body_timeout_s: 60, max_header_bytes: 64 << 10 }
+        ServerLimits { max_connections: 512, header_timeout_s: 10, body_timeout_s: 60, max_header_bytes: 64 << 10, shutdown_timeout_s: 30 }
     }
 }
 
@@ -58,7 +62,10 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     tokio::pin!(shutdown);
-    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let max = limits.max_connections.clamp(1, 1_000_000);
+    let open = Arc::new(tokio::sync::Semaphore::new(max));
+    // Tells every connection to finish its request in flight and close.
+    let (stopping, stop_seen) = tokio::sync::watch::channel(false);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -70,7 +77,7 @@ where
                     continue;
                 }
             },
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => break,
         };
         let Ok(slot) = open.clone().try_acquire_owned() else {
             tracing::debug!("connection from {peer} closed: {} connections are open (max_connections)", limits.max_connections);
@@ -81,21 +88,58 @@ where
             tracing::debug!("connection from {peer}: TCP_NODELAY: {e}");
         }
         let service = service.clone();
+        let mut stop_seen = stop_seen.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let response = handle(service.clone(), req, peer);
                 async move { Ok::<_, Infallible>(response.await) }
             });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
+            let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(limits.header_timeout_s.max(1)))
                 .max_buf_size(limits.max_header_bytes.max(8192))
-                .serve_connection(TokioIo::new(stream), svc)
-                .await
-            {
+                .serve_connection(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            let finished = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = stop_seen.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = finished {
                 tracing::debug!("connection from {peer}: {e}");
             }
             drop(slot);
         });
+    }
+    // Stop: no more connections; those open finish their request in flight.
+    drop(listener);
+    let _ = stopping.send(true);
+    let deadline = Duration::from_secs(limits.shutdown_timeout_s);
+    let in_flight = max - open.available_permits();
+    match tokio::time::timeout(deadline, open.acquire_many(max as u32)).await {
+        Ok(_) => tracing::info!("stopped: {in_flight} open connections finished"),
+        Err(_) => tracing::warn!("stopped with requests still running after {} s (shutdown_timeout_s)", deadline.as_secs()),
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, saying which.
+pub async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => eprintln!("glint: stopping (interrupt): finishing the requests in flight"),
+        () = term => eprintln!("glint: stopping (SIGTERM): finishing the requests in flight"),
     }
 }

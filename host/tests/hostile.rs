@@ -127,3 +127,37 @@ fn huge_headers_endless_bodies_and_odd_inputs_get_clear_answers() {
     assert!(r.status == 200 || r.status == 400 || r.status == 403, "{}", r.status);
     benign_ok(&s);
 }
+
+#[test]
+fn sigterm_stops_accepting_and_finishes_the_request_in_flight() {
+    let mut s = server();
+    let image = chelsea();
+    let (first, rest) = image.split_at(image.len() / 2);
+    let mut in_flight = TcpStream::connect(&s.addr).unwrap();
+    let head = format!(
+        "POST /api/detect?prompt=a%20cat HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        s.addr,
+        image.len()
+    );
+    in_flight.write_all(head.as_bytes()).unwrap();
+    in_flight.write_all(first).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = s.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(TcpStream::connect(&s.addr).is_err(), "a new connection was accepted after SIGTERM");
+    // The request that was arriving when the signal came is still answered.
+    in_flight.write_all(rest).unwrap();
+    let answer = closed_within(&mut in_flight, Duration::from_secs(30)).expect("an answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{}", &answer[..answer.len().min(300)]);
+    assert!(answer.contains("\"label\":\"cat\""), "{}", &answer[..answer.len().min(300)]);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "glint up did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}

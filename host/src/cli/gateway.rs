@@ -69,11 +69,6 @@ pub fn run(mut config: Config, args: GatewayArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         // The first line of stdout is the address: scripts and tests read it.
         println!("glint: gateway on http://{} auditing {}", listener.local_addr()?, args.upstream);
-        gateway
-            .serve(listener, async {
-                let _ = tokio::signal::ctrl_c().await;
-                eprintln!("glint: stopping");
-            })
-            .await
+        gateway.serve(listener, glint::serve::stop_signal()).await
     })
 }

@@ -92,11 +92,6 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         // The first line of stdout is the address: scripts and tests read it.
         println!("glint: serving app {app} on http://{addr} ({})", routes.join(", "));
-        trigger
-            .serve(listener, async {
-                let _ = tokio::signal::ctrl_c().await;
-                eprintln!("glint: stopping");
-            })
-            .await
+        trigger.serve(listener, glint::serve::stop_signal()).await
     })
 }

@@ -158,6 +158,21 @@ impl Jobs {
         Ok(id)
     }
 
+    /// Waits, up to `deadline`, until no job is queued or running; how many still are.
+    pub async fn drain(&self, deadline: Duration) -> usize {
+        let started = Instant::now();
+        loop {
+            let pending = {
+                let guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
+                guard.0.values().filter(|j| matches!(j.state, State::Queued | State::Running)).count()
+            };
+            if pending == 0 || started.elapsed() >= deadline {
+                return pending;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     fn set(&self, id: &str, state: State) {
         let mut guard = self.table.lock().unwrap_or_else(|p| p.into_inner());
         let (jobs, _) = &mut *guard;

@@ -111,8 +111,15 @@ impl HttpTrigger {
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let limits = self.manifest.glint.server;
+        let jobs = self.jobs.clone();
         crate::serve::serve(self, listener, limits, shutdown, |trigger, req, peer| async move { trigger.handle(req, peer).await })
-            .await
+            .await?;
+        // Queued jobs run on after their requests were answered: they get the same deadline.
+        let left = jobs.drain(std::time::Duration::from_secs(limits.shutdown_timeout_s)).await;
+        if left > 0 {
+            tracing::warn!("stopped with {left} detection jobs unfinished (shutdown_timeout_s)");
+        }
+        Ok(())
     }
 
     async fn handle(&self, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
