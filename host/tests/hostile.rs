@@ -128,6 +128,38 @@ fn huge_headers_endless_bodies_and_odd_inputs_get_clear_answers() {
     benign_ok(&s);
 }
 
+/// A GIF of `frames` 1x1 frames (header and colour table, then each frame's
+/// graphic control, descriptor and data, then the trailer).
+fn gif_with_frames(frames: usize) -> Vec<u8> {
+    let mut out = vec![0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00];
+    for _ in 0..frames {
+        out.extend_from_slice(&[0x21, 0xf9, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00]);
+        out.extend_from_slice(&[0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00]);
+    }
+    out.push(0x3b);
+    out
+}
+
+#[test]
+fn images_that_would_decompress_to_gigabytes_are_refused_from_their_headers() {
+    let s = server();
+    // JPEG: SOI, a baseline frame header declaring 65535x65535, EOI.
+    let jpeg = [0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0xff, 0xff, 0xff, 0xff, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01, 0xff, 0xd9];
+    // WebP (VP8X): a 16384x16384 canvas.
+    let mut webp = b"RIFF\x16\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x00\x00\x00\x00".to_vec();
+    webp.extend_from_slice(&[0xff, 0x3f, 0x00, 0xff, 0x3f, 0x00]);
+    // GIF: 2,000 frames (the audit reads at most 64).
+    let gif = gif_with_frames(2000);
+    for (name, body) in [("jpeg", jpeg.to_vec()), ("webp", webp), ("gif", gif)] {
+        let started = Instant::now();
+        let r = request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &body);
+        assert!(r.status == 413 || r.status == 400, "{name}: {} {}", r.status, r.text());
+        assert!(r.json()["error"]["message"].is_string(), "{name}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{name} took {:?}", started.elapsed());
+    }
+    benign_ok(&s);
+}
+
 #[test]
 fn sigterm_stops_accepting_and_finishes_the_request_in_flight() {
     let mut s = server();

@@ -53,6 +53,10 @@ fn traps_deadlines_and_memory_are_contained() {
     let e = ask(&g, "error").unwrap_err();
     assert_eq!(e.kind, ErrorKind::Plugin);
     assert!(e.message.contains("asked to fail"), "{e}");
+
+    let e = ask(&g, "recurse").unwrap_err();
+    assert!(e.message.contains("misbehave") && e.message.contains("crashed"), "{e}");
+    ask(&g, "fine").expect("works again after the stack ran out");
 }
 
 #[test]
@@ -94,7 +98,7 @@ fn a_storm_of_faults_leaves_benign_calls_and_the_pool_alone() {
         })
     };
     // 100 of each quick fault; the deadline (2 s) and memory faults fewer, to stay brief.
-    for (prompt, times) in [("panic", 100), ("error", 100), ("nan", 100), ("inverted", 100), ("many", 100), ("oom", 10), ("spin", 3)] {
+    for (prompt, times) in [("panic", 100), ("error", 100), ("recurse", 100), ("nan", 100), ("inverted", 100), ("many", 100), ("oom", 10), ("spin", 3)] {
         for _ in 0..times {
             assert!(ask(&g, prompt).is_err(), "{prompt} must fail");
         }

@@ -6,7 +6,7 @@
 //! hash of the image bytes, so the same image always gets the same answer:
 //! for experiment guardrails), "nan" (a NaN score), "inverted" (a box with
 //! x0 > x1), "outside" (a box reaching far past the image), "many" (20,000
-//! detections);
+//! detections), "recurse" (recursion without end: the stack runs out);
 //! anything else answers normally with no detections. Built only for tests (tests/plugins/misbehave.wasm).
 
 wit_bindgen::generate!({
@@ -37,6 +37,10 @@ impl Guest for Component {
                     std::hint::black_box(&hoard);
                 }
             }
+            "recurse" => {
+                let depth = deeper(std::hint::black_box(1));
+                Err(Error { code: ErrorCode::Internal, message: format!("misbehave: recursion ended at {depth}?") })
+            }
             "error" => Err(Error { code: ErrorCode::Internal, message: "misbehave: asked to fail".into() }),
             p if p.contains("flaky:") => {
                 let digits: String = p[p.find("flaky:").unwrap_or(0) + "flaky:".len()..].chars().take_while(char::is_ascii_digit).collect();
@@ -66,6 +70,13 @@ impl Guest for Component {
             _ => Ok(DetectResponse { detections: vec![], phrases: vec![], width: 0, height: 0 }),
         }
     }
+}
+
+/// Calls itself until the stack is gone (black_box keeps it from becoming a loop).
+fn deeper(n: u64) -> u64 {
+    let mut frame = [n; 16];
+    frame[(n % 16) as usize] = std::hint::black_box(n + 1);
+    std::hint::black_box(deeper(frame[(n % 16) as usize]) + frame[3])
 }
 
 export!(Component);
