@@ -26,24 +26,27 @@ pub fn for_each_frame(
 ) -> Result<(), Error> {
     match image::guess_format(bytes) {
         Ok(ImageFormat::Gif) => {
-            let gif = GifDecoder::new(Cursor::new(bytes)).map_err(|e| invalid("GIF", e))?;
+            let mut gif = GifDecoder::new(Cursor::new(bytes)).map_err(|e| invalid("GIF", e))?;
+            gif.set_limits(limits(max_pixels)).map_err(|e| too_large("GIF", e))?;
             return animation(gif.dimensions(), gif, "GIF", max_pixels, each);
         }
         // A PNG or WebP the animation decoders cannot open falls through to
         // the still decoder, whose errors say more.
         Ok(ImageFormat::Png) => {
-            if let Ok(png) = PngDecoder::new(Cursor::new(bytes))
+            if let Ok(mut png) = PngDecoder::new(Cursor::new(bytes))
                 && png.is_apng().unwrap_or(false)
             {
+                png.set_limits(limits(max_pixels)).map_err(|e| too_large("PNG", e))?;
                 let canvas = png.dimensions();
                 let apng = png.apng().map_err(|e| invalid("PNG", e))?;
                 return animation(canvas, apng, "PNG", max_pixels, each);
             }
         }
         Ok(ImageFormat::WebP) => {
-            if let Ok(webp) = WebPDecoder::new(Cursor::new(bytes))
+            if let Ok(mut webp) = WebPDecoder::new(Cursor::new(bytes))
                 && webp.has_animation()
             {
+                webp.set_limits(limits(max_pixels)).map_err(|e| too_large("WebP", e))?;
                 return animation(webp.dimensions(), webp, "WebP", max_pixels, each);
             }
         }
@@ -81,10 +84,28 @@ fn animation<'a>(
                 ),
             ));
         }
-        let frame = frame.map_err(|e| invalid(name, e))?;
+        let frame = frame.map_err(|e| match e {
+            image::ImageError::Limits(_) => too_large(name, e),
+            e => invalid(name, e),
+        })?;
         each(DynamicImage::ImageRgba8(frame.into_buffer()).into_rgb8())?;
     }
     Ok(())
+}
+
+/// What a decoder may allocate: one RGBA frame of `max_pixels` (and a
+/// second for compositing). A frame whose own header declares more than its
+/// canvas is refused before its buffer exists: found by fuzzing
+/// (scripts/fuzz.sh audit_frames), a 55-byte GIF with a 243x6 canvas and one
+/// frame declared 65528x64761 made the decoder ask for gigabytes.
+fn limits(max_pixels: u64) -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(8));
+    limits
+}
+
+fn too_large(name: &str, e: image::ImageError) -> Error {
+    Error::new(ErrorCode::ImageTooLarge, format!("the {name} image is too large to check: {e}"))
 }
 
 fn invalid(name: &str, e: image::ImageError) -> Error {
@@ -109,6 +130,19 @@ pub(crate) fn test_gif(colours: &[[u8; 3]], side: u32) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    /// Found by fuzzing: a 243x6 GIF whose one frame declares 65528x64761.
+    const FRAME_BOMB: [u8; 55] = [
+        0x47, 0x49, 0x46, 0x38, 0x37, 0x61, 0xf3, 0x00, 0x06, 0x00, 0x81, 0x00, 0x00, 0xc8, 0x1e, 0x28, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0xf8, 0xff, 0xf9, 0xfc, 0x00, 0x08, 0x0e, 0x00,
+        0x01, 0x08, 0x1c, 0x48, 0xb0, 0xa0, 0xc1, 0x83, 0x08, 0x13, 0x0e, 0x89, 0x50, 0x0c, 0x08, 0x00, 0x3b,
+    ];
+
+    #[test]
+    fn a_frame_larger_than_its_canvas_is_refused_before_it_is_allocated() {
+        let e = for_each_frame(&FRAME_BOMB, 40_000_000, |_| Ok(())).unwrap_err();
+        assert!(matches!(e.code, ErrorCode::ImageTooLarge | ErrorCode::InvalidImage), "{e:?}");
+    }
+
     use super::*;
     use super::test_gif as gif;
 

@@ -13,11 +13,17 @@ pub struct Normalized {
 }
 
 impl Normalized {
-    /// The original byte range of `text[start..end]`.
+    /// The original byte range of `text[start..end]`. An empty range, or
+    /// one at the end of the text, maps to an empty range where it starts.
     pub fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        let Some(&(_, text_end)) = self.spans.last() else { return (0, 0) };
         let first = self.offsets.partition_point(|&o| o < start);
-        let last = self.offsets.partition_point(|&o| o < end).saturating_sub(1);
-        (self.spans[first].0, self.spans[last.max(first)].1)
+        let Some(&(from, _)) = self.spans.get(first) else { return (text_end, text_end) };
+        if end <= start {
+            return (from, from);
+        }
+        let last = self.offsets.partition_point(|&o| o < end).saturating_sub(1).min(self.spans.len() - 1);
+        (from, self.spans[last.max(first)].1)
     }
 }
 
@@ -93,6 +99,18 @@ pub fn normalize(text: &str) -> Normalized {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (scripts/fuzz.sh audit_text): empty ranges and
+    /// ranges at the end used to index past the spans.
+    #[test]
+    fn empty_and_end_ranges_map_without_panicking() {
+        assert_eq!(normalize("").original(0, 0), (0, 0));
+        let n = normalize("ab猫");
+        assert_eq!(n.original(0, 0), (0, 0));
+        assert_eq!(n.original(n.text.len(), n.text.len()), (5, 5));
+        assert_eq!(n.original(0, n.text.len() + 10), (0, 5));
+        assert_eq!(n.original(1, 2), (1, 2));
+    }
 
     #[test]
     fn folds_case_width_invisibles_and_leet() {
