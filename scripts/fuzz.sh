@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (cargo-fuzz, libFuzzer) of the parsers of glint's
-# guest logic: image headers and decoders, animation frames, the tokenizers,
-# model.toml, the audit's text checks and the exporters (fuzz/fuzz_targets).
+# guest logic (image headers and decoders, animation frames, the tokenizers,
+# model.toml, the audit's text checks, the exporters) and of the gateway's
+# multipart, event-stream and Gradio-edit parsers (fuzz/fuzz_targets).
 # A slow proof, not part of scripts/test.sh.
 #
 #   scripts/fuzz.sh [TARGET|all] [SECONDS]     default: all targets, 60 s each
