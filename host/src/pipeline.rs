@@ -40,12 +40,12 @@ impl Glint {
     /// Runs one detection; a request that names no model version is first
     /// given its experiment arm by `allocate`.
     pub fn run_allocated(&self, input: &DetectInput, allocate: Option<&dyn Allocate>) -> Ran {
-        let mut ran = Ran { result: Err(GlintError::new(ErrorKind::Plugin, "not run")), decisions: Vec::new(), arm: None };
-        ran.result = self.run_with(input, allocate, &mut ran.decisions, &mut ran.arm);
-        if let (Ok(r), Some(arm)) = (&mut ran.result, &ran.arm) {
-            r.arm = Some(arm.clone());
+        let (mut decisions, mut arm) = (Vec::new(), None);
+        let mut result = self.run_with(input, allocate, &mut decisions, &mut arm);
+        if let (Ok(r), Some(a)) = (&mut result, &arm) {
+            r.arm = Some(a.clone());
         }
-        ran
+        Ran { result, decisions, arm }
     }
 
     fn run_with(

@@ -21,15 +21,19 @@ fn misbehaving_glint() -> Glint {
     g
 }
 
-fn ask(g: &Glint, prompt: &str) -> Result<(), glint::GlintError> {
-    let req = DetectRequest {
+/// What misbehave is asked: its prompt says how to misbehave.
+fn misbehave_request(prompt: &str) -> DetectRequest {
+    DetectRequest {
         image: Image { bytes: vec![], mime: String::new() },
         prompt: prompt.into(),
         threshold: 0.3,
         model: "coco-grounded-v1".into(),
         limits: DetectLimits { max_pixels: 1, max_prompt_chars: 10 },
-    };
-    g.plugins.detect("misbehave", &req).map(|_| ())
+    }
+}
+
+fn ask(g: &Glint, prompt: &str) -> Result<(), glint::GlintError> {
+    g.plugins.detect("misbehave", &misbehave_request(prompt)).map(|_| ())
 }
 
 #[test]
@@ -67,14 +71,7 @@ fn broken_answers_are_errors_and_boxes_past_the_edge_are_clipped() {
         assert_eq!(e.kind, ErrorKind::Plugin, "{prompt}");
         assert!(e.message.contains("misbehave") && e.message.contains("contract") && e.message.contains(words), "{prompt}: {e}");
     }
-    let req = DetectRequest {
-        image: Image { bytes: vec![], mime: String::new() },
-        prompt: "outside".into(),
-        threshold: 0.3,
-        model: "coco-grounded-v1".into(),
-        limits: DetectLimits { max_pixels: 1, max_prompt_chars: 10 },
-    };
-    let b = g.plugins.detect("misbehave", &req).unwrap().detections[0].box_;
+    let b = g.plugins.detect("misbehave", &misbehave_request("outside")).unwrap().detections[0].box_;
     assert_eq!((b.x0, b.y0, b.x1, b.y1), (0.0, 0.0, 10.0, 10.0), "clipped to the 10x10 image");
 }
 

@@ -144,9 +144,11 @@ pub struct ExperimentDef {
     pub guardrails: Guardrails,
     /// `http://…` URL that gets a POST when a guardrail stops the experiment.
     pub webhook: Option<String>,
-    /// `file:line` of its table.
+    /// The manifest and the line of its table (for errors found later, at start).
     #[serde(skip)]
-    pub at: String,
+    pub file: String,
+    #[serde(skip)]
+    pub line: usize,
 }
 
 impl ExperimentDef {
@@ -295,14 +297,14 @@ pub fn check(
             mixture_sd: sd.map_or(0.5, |(s, _)| s),
             guardrails,
             webhook: e.webhook.as_ref().map(|w| w.get_ref().clone()),
-            at: format!("{file}:{at_table}"),
+            file: file.to_string(),
+            line: at_table,
         });
     }
     let running: Vec<&str> = defs.iter().filter(|d| d.status == Status::Running).map(|d| d.name.as_str()).collect();
     if running.len() > 1 {
         let second = defs.iter().filter(|d| d.status == Status::Running).nth(1).expect("two running");
-        let at_line = second.at.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
-        return Err((at_line, format!(
+        return Err((second.line, format!(
             "[application.tool.glint.experiments.{}] status: only one experiment may run at a time ({} are running); pause or stop the others",
             second.name,
             running.join(", ")
@@ -372,7 +374,7 @@ max_error_rate = 0.1
         assert_eq!(d.start_ms, Some(1_796_083_200_000)); // 2026-12-01T00:00:00Z
         assert_eq!(d.guardrails.max_error_rate, Some(0.1));
         assert_eq!(d.arms[1].line, 9);
-        assert_eq!(d.at, "spin.toml:2");
+        assert_eq!((d.file.as_str(), d.line), ("spin.toml", 2));
     }
 
     #[test]

@@ -80,12 +80,11 @@ impl Experiments {
     /// (a mistake names the file, line and key) and loads their live state.
     pub async fn open(defs: Vec<ExperimentDef>, glint: Arc<Glint>, store: Store) -> anyhow::Result<Experiments> {
         for d in &defs {
-            let key = |line: usize, k: &str| format!("{}:{line}: [application.tool.glint.experiments.{}] {k}", d.at.rsplit_once(':').map_or("", |(f, _)| f), d.name);
-            let table_line: usize = d.at.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
+            let key = |line: usize, k: &str| format!("{}:{line}: [application.tool.glint.experiments.{}] {k}", d.file, d.name);
             match glint.plugins.get(&d.allocator) {
                 Ok(p) if p.info.world == PluginWorld::AbPlugin => {}
-                Ok(p) => anyhow::bail!("{}: plugin {:?} is a {:?}, not an allocator (world ab-plugin)", key(table_line, "allocator"), d.allocator, p.info.world),
-                Err(e) => anyhow::bail!("{}: {}", key(table_line, "allocator"), e.message),
+                Ok(p) => anyhow::bail!("{}: plugin {:?} is a {:?}, not an allocator (world ab-plugin)", key(d.line, "allocator"), d.allocator, p.info.world),
+                Err(e) => anyhow::bail!("{}: {}", key(d.line, "allocator"), e.message),
             }
             for (i, arm) in d.arms.iter().enumerate() {
                 if let Err(e) = glint.models.entry(&arm.model) {
@@ -129,10 +128,6 @@ impl Experiments {
     /// The live state of `name`.
     pub fn state(&self, name: &str) -> Option<LiveState> {
         self.live.lock().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     /// Records one request an arm served, counts it, and has the guardrails

@@ -92,7 +92,7 @@ impl Jobs {
         let prompt = input.prompt.clone();
         let image = owner.as_ref().map(|_| input.image.clone());
         let started = Instant::now();
-        let allocator = subject.filter(|_| self.experiments.any()).map(|subject| RequestAllocator {
+        let allocator = subject.map(|subject| RequestAllocator {
             experiments: self.experiments.clone(),
             subject,
             runtime: tokio::runtime::Handle::current(),

@@ -174,7 +174,7 @@ impl HttpTrigger {
                     let (status, body) = crate::experiments::api::answer(&self.experiments, method.as_str(), &path, &bytes, &actor).await;
                     text_response(status, "application/json", body)
                 }
-                Err((status, message)) => self.refuse_body(status, &message),
+                Err((status, message)) => self.error_answer(status, &message),
             },
             Ok(a) if a.route.path.starts_with("/api/admin/") => {
                 let limit = self.live.settings().max_plugin_bytes;
@@ -184,12 +184,12 @@ impl HttpTrigger {
                         let (status, body) = crate::live::api::answer(&self.live, method.as_str(), &path, parts.uri.query(), bytes, &actor).await;
                         text_response(status, "application/json", body)
                     }
-                    Err((status, message)) => self.refuse_body(status, &message),
+                    Err((status, message)) => self.error_answer(status, &message),
                 }
             }
             Ok(a) => match self.dispatch(hyper::Request::from_parts(parts, body), a, guest_cookie, peer).await {
                 Ok(r) => r,
-                Err((status, message)) => self.refuse_body(status, &message),
+                Err((status, message)) => self.error_answer(status, &message),
             },
         };
         response.headers_mut().insert("x-request-id", id.parse().expect("hex is a header value"));
@@ -255,8 +255,8 @@ impl HttpTrigger {
         }
     }
 
-    /// The answer to a body that could not be read, counted.
-    fn refuse_body(&self, status: u16, message: &str) -> Response {
+    /// An error answer; a body over its limit (413) or too slow (408) is counted as a rejection.
+    fn error_answer(&self, status: u16, message: &str) -> Response {
         if matches!(status, 408 | 413) {
             let reason = if status == 413 { "body_too_large" } else { "body_timeout" };
             self.glint.metrics.rejections.with_label_values(&[reason]).inc();
