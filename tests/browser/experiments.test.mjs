@@ -6,16 +6,14 @@
 // the experiment from the page. Run by scripts/test.sh.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium } from "./chromium.mjs";
+import { glintHome, upWithAdmin } from "./home.mjs";
 import { cellsOf, signIn } from "./page.mjs";
-import { glint, killAll, root, start } from "./procs.mjs";
+import { killAll, root } from "./procs.mjs";
 
 const out = join(root, "tests", "browser", "out");
-const home = mkdtempSync(join(tmpdir(), "glint-exp-ui-"));
 const ADMIN = ["root", "admin-pass-1"];
 const GUESTS = 80, RATERS = 24;
 let base, browser;
@@ -48,9 +46,11 @@ const send = (who, method, path, body) =>
 
 before(async () => {
   mkdirSync(out, { recursive: true });
-  mkdirSync(join(home, "plugins")); mkdirSync(join(home, "models"));
-  for (const p of ["detect.wasm", "audit.wasm", "ab.wasm"]) copyFileSync(join(root, "plugins", p), join(home, "plugins", p));
-  for (const m of ["coco-grounded-v1", "audit-v1"]) symlinkSync(join(root, "models", m), join(home, "models", m));
+  // Rate limits off: every scripted subject posts from this one address.
+  const home = glintHome("glint-exp-ui-", {
+    plugins: ["detect.wasm", "audit.wasm", "ab.wasm"],
+    edit: (t) => t.replace("per_minute = 120", "per_minute = 0").replace("guest_per_minute = 30", "guest_per_minute = 0") + EXPERIMENT,
+  });
   // coco-grounded-v2: the same files under another version name.
   const v2 = join(home, "models", "coco-grounded-v2");
   mkdirSync(v2);
@@ -59,17 +59,7 @@ before(async () => {
       writeFileSync(join(v2, f), readFileSync(join(root, "models", "coco-grounded-v1", f), "utf8").replaceAll("coco-grounded-v1", "coco-grounded-v2"));
     } else symlinkSync(join(root, "models", "coco-grounded-v1", f), join(v2, f));
   }
-  for (const l of ["samples", ".glint"]) symlinkSync(join(root, l), join(home, l));
-  const manifest = readFileSync(join(root, "spin.toml"), "utf8")
-    .replaceAll("components/target/", join(root, "components/target") + "/")
-    .replace('source = "samples"', `source = "${join(root, "samples")}"`)
-    .replace("per_minute = 120", "per_minute = 0").replace("guest_per_minute = 30", "guest_per_minute = 0") + EXPERIMENT;
-  writeFileSync(join(home, "spin.toml"), manifest);
-  const env = { GLINT_HOME: home };
-  const database = join(home, "glint.db");
-  execFileSync(glint, ["users", "add", ADMIN[0], "--role", "admin", "--password-stdin", "--database", database],
-    { cwd: root, input: ADMIN[1] + "\n", env: { ...process.env, ...env } });
-  base = await start(glint, ["--backend", "onnx", "up", "--listen", "127.0.0.1:0", "--database", database], "serving app", env);
+  base = await upWithAdmin(home, ADMIN);
   browser = await launchChromium();
 
   // Scripted traffic: guests (no cookie jar: each is a new subject), then users who rate (treatment liked better).

@@ -6,39 +6,26 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchChromium } from "./chromium.mjs";
+import { glintHome, upWithAdmin } from "./home.mjs";
 import { cellsOf, signIn } from "./page.mjs";
-import { glint, killAll, root, start } from "./procs.mjs";
+import { killAll, root } from "./procs.mjs";
 
 const out = join(root, "tests", "browser", "out");
-const home = mkdtempSync(join(tmpdir(), "glint-live-ui-"));
+const home = glintHome("glint-live-ui-");
 const ADMIN = ["root", "admin-pass-1"];
 const sha = (file) => createHash("sha256").update(readFileSync(file)).digest("hex");
 let base, browser, variant;
 
 before(async () => {
   mkdirSync(out, { recursive: true });
-  // A glint folder of its own: copies of the plugins, links to the weights, runtimes and photos.
-  mkdirSync(join(home, "plugins")); mkdirSync(join(home, "models"));
-  for (const p of ["detect.wasm", "audit.wasm"]) copyFileSync(join(root, "plugins", p), join(home, "plugins", p));
-  for (const m of ["coco-grounded-v1", "audit-v1"]) symlinkSync(join(root, "models", m), join(home, "models", m));
-  for (const l of ["samples", ".glint"]) symlinkSync(join(root, l), join(home, l));
-  const manifest = readFileSync(join(root, "spin.toml"), "utf8")
-    .replaceAll("components/target/", join(root, "components/target") + "/")
-    .replace('source = "samples"', `source = "${join(root, "samples")}"`);
-  writeFileSync(join(home, "spin.toml"), manifest);
   // The same detector with another name in its metadata: another build.
   variant = join(home, "detect-b.wasm");
   execFileSync(join(root, ".glint/venv/bin/wasm-tools"), ["metadata", "add", "--name", "glint-detect-b", join(root, "plugins/detect.wasm"), "-o", variant]);
-  const env = { GLINT_HOME: home };
-  const database = join(home, "glint.db");
-  execFileSync(glint, ["users", "add", ADMIN[0], "--role", "admin", "--password-stdin", "--database", database],
-    { cwd: root, input: ADMIN[1] + "\n", env: { ...process.env, ...env } });
-  base = await start(glint, ["--backend", "onnx", "up", "--listen", "127.0.0.1:0", "--database", database], "serving app", env);
+  base = await upWithAdmin(home, ADMIN);
   browser = await launchChromium();
 });
 
