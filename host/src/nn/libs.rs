@@ -41,9 +41,16 @@ pub fn init_onnxruntime(path: &Path) -> Result<String, String> {
             // One intra-op thread pool for all sessions: the detector's, the
             // phrase encoder's and the audit's graphs take turns on the cores
             // instead of each session's pool spinning against the others'.
+            // Its threads block instead of spin-waiting between operators: on
+            // a busy machine a spinning pool fights every other thread for the
+            // cores (beside a plugin fault storm on 2 cores, benign p99 went
+            // 2.63x over quiet with spinning and 1.47x without, quiet p50
+            // within 5%: scripts/fault-storm.sh).
             // (init_from first: it names the library the pool options come from.)
             let env = ort::init_from(shown.clone()).with_name("glint");
-            let pool = ort::environment::GlobalThreadPoolOptions::default();
+            let pool = ort::environment::GlobalThreadPoolOptions::default()
+                .with_spin_control(false)
+                .unwrap_or_default();
             let _ = env.with_global_thread_pool(pool).commit();
             let _ = ort::api();
         })
