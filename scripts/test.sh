@@ -25,8 +25,8 @@ GLINT_GRADIO_PYTHON=$(scripts/gradio-venv.sh 5)
 GLINT_GRADIO4_PYTHON=$(scripts/gradio-venv.sh 4)
 export GLINT_GRADIO_PYTHON GLINT_GRADIO4_PYTHON
 
-echo "== guest logic, natively (components/detect-core, audit-core, export-core, ab-core)"
-cargo +stable test --locked --manifest-path components/Cargo.toml -p glint-detect-core -p glint-audit-core -p glint-export-core -p glint-ab-core 2>&1 | tee -a "$log"
+echo "== guest logic, natively (components/detect-core, audit-core, export-core, ab-core, the web app's input parsing)"
+cargo +stable test --locked --manifest-path components/Cargo.toml -p glint-detect-core -p glint-audit-core -p glint-export-core -p glint-ab-core -p glint-web 2>&1 | tee -a "$log"
 
 echo "== host, CLI and integration tests (real weights, real components, wasi-nn)"
 cargo +stable test --release --locked --workspace "${extra[@]}" 2>&1 | tee -a "$log"

@@ -1,10 +1,10 @@
 //! Sign-in (`/api/session`) and account management (`/api/users`).
 
 use http::StatusCode;
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::bindings::glint::plugins::accounts::{self, Account, AccountChange, Role};
+use crate::inputs::{self, RoleName};
 use crate::reply::{self, Reply};
 
 /// The session cookie (HttpOnly: scripts cannot read it; SameSite=Strict:
@@ -19,11 +19,10 @@ fn role_name(r: Role) -> &'static str {
     }
 }
 
-fn parse_role(s: &str) -> Result<Role, Reply> {
-    match s {
-        "user" => Ok(Role::User),
-        "admin" => Ok(Role::Admin),
-        other => Err(reply::error(StatusCode::BAD_REQUEST, &format!("role {other:?} is not user or admin"))),
+fn role(r: RoleName) -> Role {
+    match r {
+        RoleName::User => Role::User,
+        RoleName::Admin => Role::Admin,
     }
 }
 
@@ -32,16 +31,10 @@ pub fn whoami() -> Reply {
     reply::json(StatusCode::OK, json!({ "role": role_name(p.role), "user": p.user, "csrf": p.csrf }))
 }
 
-#[derive(Deserialize)]
-struct Login {
-    user: String,
-    password: String,
-}
-
 pub fn login(body: &[u8]) -> Reply {
-    let l: Login = match reply::parse_body(body, r#"{"user": "…", "password": "…"}"#) {
+    let l = match inputs::login(body) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(e) => return reply::bad_input(e),
     };
     match accounts::login(&l.user, &l.password) {
         Ok(s) => {
@@ -77,51 +70,23 @@ pub fn list() -> Reply {
     }
 }
 
-#[derive(Deserialize)]
-struct NewAccount {
-    name: String,
-    password: String,
-    #[serde(default = "user_role")]
-    role: String,
-}
-
-fn user_role() -> String {
-    "user".into()
-}
-
 pub fn add(body: &[u8]) -> Reply {
-    let n: NewAccount = match reply::parse_body(body, r#"{"name": "…", "password": "…", "role": "user"}"#) {
+    let n = match inputs::new_account(body) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(e) => return reply::bad_input(e),
     };
-    let role = match parse_role(&n.role) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match accounts::add_user(&n.name, &n.password, role) {
+    match accounts::add_user(&n.name, &n.password, role(n.role)) {
         Ok(a) => reply::json(StatusCode::CREATED, account(&a)),
         Err(e) => reply::platform_error(&e),
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Change {
-    role: Option<String>,
-    disabled: Option<bool>,
-    password: Option<String>,
-}
-
 pub fn change(name: &str, body: &[u8]) -> Reply {
-    let c: Change = match reply::parse_body(body, r#"{"role"?: "user"|"admin", "disabled"?: bool, "password"?: "…"}"#) {
+    let c = match inputs::account_edit(body) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(e) => return reply::bad_input(e),
     };
-    let role = match c.role.as_deref().map(parse_role).transpose() {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match accounts::change_user(name, &AccountChange { role, disabled: c.disabled, password: c.password }) {
+    match accounts::change_user(name, &AccountChange { role: c.role.map(role), disabled: c.disabled, password: c.password }) {
         Ok(a) => reply::json(StatusCode::OK, account(&a)),
         Err(e) => reply::platform_error(&e),
     }

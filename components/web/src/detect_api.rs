@@ -4,37 +4,19 @@
 use http::StatusCode;
 
 use crate::bindings::glint::plugins::platform;
+use crate::inputs;
 use crate::query::Query;
 use crate::reply::{self, Reply};
 use crate::json;
-
-/// The detection parameters of the query string.
-struct Params {
-    prompt: String,
-    threshold: f32,
-    model: Option<String>,
-}
-
-fn params(q: &Query) -> Result<Params, Reply> {
-    let Some(prompt) = q.get("prompt") else {
-        return Err(reply::error(StatusCode::BAD_REQUEST, "give the prompt as ?prompt=…, e.g. ?prompt=a%20cat%20.%20a%20dog"));
-    };
-    let threshold = match q.get("threshold").map(|t| t.parse::<f32>()) {
-        None => 0.3,
-        Some(Ok(t)) => t,
-        Some(Err(_)) => return Err(reply::error(StatusCode::BAD_REQUEST, "threshold must be a number in [0, 1]")),
-    };
-    Ok(Params { prompt: prompt.clone(), threshold, model: q.get("model").cloned() })
-}
 
 pub fn models() -> Reply {
     reply::json(StatusCode::OK, json::models(&platform::models()))
 }
 
 pub fn detect(image: &[u8], q: &Query) -> Reply {
-    let p = match params(q) {
+    let p = match inputs::detect_params(q) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(e) => return reply::bad_input(e),
     };
     match platform::detect(image, &p.prompt, p.threshold, p.model.as_deref()) {
         Ok(result) => reply::json(StatusCode::OK, json::detect_result(&result)),
@@ -43,9 +25,9 @@ pub fn detect(image: &[u8], q: &Query) -> Reply {
 }
 
 pub fn submit(image: &[u8], q: &Query) -> Reply {
-    let p = match params(q) {
+    let p = match inputs::detect_params(q) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(e) => return reply::bad_input(e),
     };
     match platform::submit(image, &p.prompt, p.threshold, p.model.as_deref()) {
         Ok(id) => reply::json(StatusCode::ACCEPTED, serde_json::json!({ "id": id, "status_url": format!("/api/jobs/{id}") })),

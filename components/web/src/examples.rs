@@ -4,24 +4,16 @@
 use http::StatusCode;
 use serde_json::json;
 
+use crate::inputs;
 use crate::reply::{self, Reply};
 
 const DIR: &str = "/examples";
-
-fn content_type(name: &str) -> Option<&'static str> {
-    match name.rsplit_once('.')?.1.to_ascii_lowercase().as_str() {
-        "png" => Some("image/png"),
-        "jpg" | "jpeg" => Some("image/jpeg"),
-        "webp" => Some("image/webp"),
-        _ => None,
-    }
-}
 
 pub fn list() -> Reply {
     let mut names: Vec<String> = match std::fs::read_dir(DIR) {
         Ok(entries) => entries
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| content_type(n).is_some())
+            .filter(|n| inputs::example_type(n).is_some())
             .collect(),
         Err(_) => vec![], // no examples mounted
     };
@@ -30,8 +22,7 @@ pub fn list() -> Reply {
 }
 
 pub fn get(name: &str) -> Reply {
-    let safe = !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    let Some(ct) = content_type(name).filter(|_| safe) else {
+    let Some(ct) = inputs::example_name(name) else {
         return reply::error(StatusCode::NOT_FOUND, &format!("no example {name}"));
     };
     match std::fs::read(format!("{DIR}/{name}")) {

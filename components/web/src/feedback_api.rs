@@ -2,16 +2,15 @@
 //! browser `GET /api/feedback` (JSON or CSV).
 
 use http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::bindings::glint::plugins::feedback::{self, FeedbackFilter, FeedbackRow};
+use crate::inputs;
 use crate::query::Query;
 use crate::reply::{self, Reply};
 
 pub fn history(q: &Query) -> Reply {
-    let limit = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
-    match feedback::history(limit) {
+    match feedback::history(inputs::history_limit(q)) {
         Ok(entries) => reply::json(
             StatusCode::OK,
             json!(entries.iter().map(|e| json!({
@@ -29,18 +28,10 @@ pub fn history(q: &Query) -> Reply {
     }
 }
 
-#[derive(Deserialize)]
-struct NewFeedback {
-    result_id: String,
-    rating: u8,
-    #[serde(default)]
-    comment: String,
-}
-
 pub fn submit(body: &[u8]) -> Reply {
-    let f: NewFeedback = match reply::parse_body(body, r#"{"result_id": "…", "rating": 1-5, "comment": "…"}"#) {
+    let f = match inputs::new_feedback(body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return reply::bad_input(e),
     };
     match feedback::submit(&f.result_id, f.rating, &f.comment) {
         Ok(row) => reply::json(StatusCode::CREATED, row_json(&row)),
@@ -66,46 +57,32 @@ fn row_json(r: &FeedbackRow) -> Value {
     })
 }
 
-/// Parses an optional number parameter, or the 400 reply naming it.
-fn number<T: std::str::FromStr>(q: &Query, name: &str) -> Result<Option<T>, Reply> {
-    match q.get(name).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| reply::error(StatusCode::BAD_REQUEST, &format!("{name}={v:?} is not a number"))),
-    }
-}
-
 pub fn browse(q: &Query) -> Reply {
-    let text = |name: &str| q.get(name).filter(|v| !v.is_empty()).cloned();
-    let filter = (|| {
-        Ok::<_, Reply>(FeedbackFilter {
-            user: text("user"),
-            model: text("model"),
-            min_rating: number(q, "min_rating")?,
-            max_rating: number(q, "max_rating")?,
-            since_ms: number(q, "since")?,
-            until_ms: number(q, "until")?,
-            text: text("q"),
-            limit: number(q, "limit")?.unwrap_or(500),
-        })
-    })();
-    let filter = match filter {
-        Ok(f) => f,
-        Err(r) => return r,
+    let b = match inputs::browse_query(q) {
+        Ok(b) => b,
+        Err(e) => return reply::bad_input(e),
+    };
+    let filter = FeedbackFilter {
+        user: b.user,
+        model: b.model,
+        min_rating: b.min_rating,
+        max_rating: b.max_rating,
+        since_ms: b.since_ms,
+        until_ms: b.until_ms,
+        text: b.text,
+        limit: b.limit,
     };
     let rows = match feedback::browse(&filter) {
         Ok(rows) => rows,
         Err(e) => return reply::platform_error(&e),
     };
-    match q.get("format").map(String::as_str) {
-        None | Some("json") => reply::json(StatusCode::OK, json!(rows.iter().map(row_json).collect::<Vec<_>>())),
-        Some("csv") => {
-            let mut r = reply::reply(StatusCode::OK, "text/csv; charset=utf-8", csv(&rows));
-            let disposition = "attachment; filename=\"glint-feedback.csv\"".parse().expect("ascii");
-            r.headers_mut().insert(http::header::CONTENT_DISPOSITION, disposition);
-            r
-        }
-        Some(other) => reply::error(StatusCode::BAD_REQUEST, &format!("format={other:?}: use json or csv")),
+    if !b.csv {
+        return reply::json(StatusCode::OK, json!(rows.iter().map(row_json).collect::<Vec<_>>()));
     }
+    let mut r = reply::reply(StatusCode::OK, "text/csv; charset=utf-8", csv(&rows));
+    let disposition = "attachment; filename=\"glint-feedback.csv\"".parse().expect("ascii");
+    r.headers_mut().insert(http::header::CONTENT_DISPOSITION, disposition);
+    r
 }
 
 const CSV_COLUMNS: &str =

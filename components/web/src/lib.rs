@@ -10,6 +10,7 @@ mod account_api;
 mod detect_api;
 mod examples;
 mod feedback_api;
+mod inputs;
 mod json;
 mod prefs_api;
 mod query;

@@ -8,22 +8,8 @@ use serde_json::{Map, Value, json};
 use spin_sdk::key_value::Store;
 
 use crate::bindings::glint::plugins::accounts;
+use crate::inputs;
 use crate::reply::{self, Reply};
-
-/// The preferences and how each is checked.
-const NAMES: &[&str] = &["lang", "prompt", "threshold"];
-
-fn check(name: &str, value: &Value) -> Result<(), String> {
-    match (name, value) {
-        ("lang", Value::String(s)) if s == "en" || s == "zh" => Ok(()),
-        ("prompt", Value::String(s)) if s.chars().count() <= 1000 => Ok(()),
-        ("threshold", Value::Number(n)) if n.as_f64().is_some_and(|t| (0.0..=1.0).contains(&t)) => Ok(()),
-        ("lang", _) => Err("lang must be \"en\" or \"zh\"".into()),
-        ("prompt", _) => Err("prompt must be a string of at most 1000 characters".into()),
-        ("threshold", _) => Err("threshold must be a number in [0, 1]".into()),
-        (other, _) => Err(format!("unknown preference {other:?} (known: {})", NAMES.join(", "))),
-    }
-}
 
 /// `prefs/<user>/`, or the 401 reply for a guest (the route table lets none through).
 fn prefix() -> Result<String, Reply> {
@@ -70,10 +56,7 @@ pub async fn get() -> Reply {
 pub async fn put(body: &[u8]) -> Reply {
     let run = async {
         let prefix = prefix()?;
-        let changes: Map<String, Value> = reply::parse_body(body, r#"{"lang"?: "en"|"zh", "prompt"?: "…", "threshold"?: 0.3}"#)?;
-        for (name, value) in &changes {
-            check(name, value).map_err(|m| reply::error(StatusCode::BAD_REQUEST, &m))?;
-        }
+        let changes = inputs::preference_changes(body).map_err(reply::bad_input)?;
         let store = open().await?;
         for (name, value) in &changes {
             let key = format!("{prefix}{name}");

@@ -4,6 +4,7 @@
 use http::StatusCode;
 
 use crate::bindings::glint::plugins::platform::{Failure, PlatformError};
+use crate::inputs::BadInput;
 
 pub type Reply = http::Response<Vec<u8>>;
 
@@ -45,8 +46,7 @@ pub fn platform_error(e: &PlatformError) -> Reply {
     reply
 }
 
-/// Parses a JSON request body into `T`, or the 400 reply that says why not.
-pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, Reply> {
-    serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, &format!("the body must be JSON {shape}: {e}")))
+/// The 400 answer to an input `inputs.rs` refused.
+pub fn bad_input(e: BadInput) -> Reply {
+    error(StatusCode::BAD_REQUEST, &e.0)
 }
