@@ -26,6 +26,8 @@ pub mod engine;
 pub mod error;
 pub mod experiments;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gateway;
 pub mod live;
 pub mod metrics;

@@ -13,7 +13,7 @@
 mod body;
 mod checks;
 pub mod diff;
-mod gradio;
+pub(crate) mod gradio;
 mod holdback;
 mod ledger;
 mod multipart;

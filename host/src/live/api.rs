@@ -41,17 +41,10 @@ pub async fn answer(live: &Live, method: &str, path: &str, query: Option<&str>, 
 }
 
 async fn events(live: &Live, query: Option<&str>) -> (u16, String) {
-    let (mut target, mut limit) = (None, 100);
-    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        match &*k {
-            "target" => target = Some(v.into_owned()),
-            "limit" => match v.parse::<i64>() {
-                Ok(n) if (1..=10_000).contains(&n) => limit = n,
-                _ => return (400, error(400, &format!("limit must be 1 to 10000, not {v:?}"), None)),
-            },
-            other => return (400, error(400, &format!("unknown parameter {other:?}; use target and limit"), None)),
-        }
-    }
+    let (target, limit) = match events_query(query.unwrap_or("")) {
+        Ok(parsed) => parsed,
+        Err(message) => return (400, error(400, &message, None)),
+    };
     match live.store().live_events(target.as_deref(), limit).await {
         Ok(rows) => (200, serde_json::json!({ "events": rows }).to_string()),
         Err(e) => {
@@ -59,6 +52,22 @@ async fn events(live: &Live, query: Option<&str>) -> (u16, String) {
             (503, error(503, "the database is unavailable; try again", None))
         }
     }
+}
+
+/// `target` and `limit` of `GET /api/live/events`, or why not.
+pub(crate) fn events_query(query: &str) -> Result<(Option<String>, i64), String> {
+    let (mut target, mut limit) = (None, 100);
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match &*k {
+            "target" => target = Some(v.into_owned()),
+            "limit" => match v.parse::<i64>() {
+                Ok(n) if (1..=10_000).contains(&n) => limit = n,
+                _ => return Err(format!("limit must be 1 to 10000, not {v:?}")),
+            },
+            other => return Err(format!("unknown parameter {other:?}; use target and limit")),
+        }
+    }
+    Ok((target, limit))
 }
 
 fn refusal(refused: Refused) -> (u16, String) {

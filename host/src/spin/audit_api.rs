@@ -27,7 +27,7 @@ fn error(message: &str) -> String {
 }
 
 /// The filter of `query`, and whether it asks for CSV.
-fn parse(query: &str) -> Result<(AuditFilter, bool), String> {
+pub(crate) fn parse(query: &str) -> Result<(AuditFilter, bool), String> {
     let mut f = AuditFilter { limit: 500, ..AuditFilter::default() };
     let mut csv = false;
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {

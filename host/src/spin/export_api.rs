@@ -68,7 +68,7 @@ pub async fn answer(glint: &Glint, store: &Store, who: &Principal, site_title: &
 }
 
 /// `format=F` and nothing else.
-fn single_format(query: &str) -> Result<String, String> {
+pub(crate) fn single_format(query: &str) -> Result<String, String> {
     let mut format = None;
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         match &*k {
@@ -106,7 +106,7 @@ async fn feedback_export(glint: &Glint, store: &Store, site_title: &str, query: 
 }
 
 /// The feedback browser's filter and the format.
-fn parse_filter(query: &str) -> Result<(FeedbackFilter, String), String> {
+pub(crate) fn parse_filter(query: &str) -> Result<(FeedbackFilter, String), String> {
     let mut f = FeedbackFilter { limit: 500, ..FeedbackFilter::default() };
     let mut format = None;
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {

@@ -4,8 +4,8 @@
 mod accounts_host;
 mod app_bindings;
 mod app_state;
-mod audit_api;
-mod export_api;
+pub(crate) mod audit_api;
+pub(crate) mod export_api;
 mod feedback_host;
 mod gate;
 mod history;
