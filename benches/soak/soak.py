@@ -6,8 +6,10 @@ servers' memory and open files.
 
 Each tick (RATE a second) runs the next operation of a fixed round: a
 cached detection (a guest), an uncached one (a fresh image), a queued job
-polled to its end, a user's detection rated, a sign-in, and a call through
-the gateway. Every 10 s: RSS and open file descriptors of both servers.
+polled to its end, a user's detection rated, a sign-in, a call through
+the gateway, and a greedy account's burst of 30 detections, more than its
+rate limit lets through: its 429s (each with Retry-After) are the intended
+ones, counted apart; a 429 anywhere else is an error. Every 10 s: RSS and open file descriptors of both servers.
 Prints a JSON summary; exits 1 on any failed operation. Standard library
 only; loopback only; bounded by SECONDS.
 """
@@ -17,12 +19,15 @@ import os
 import struct
 import sys
 import time
+import urllib.error
 import urllib.request
 import zlib
 
 GLINT, GATEWAY, GLINT_PID, GATEWAY_PID, SECONDS, RATE = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
 CAT = open("samples/chelsea.png", "rb").read()
 USER = ("soak-user", "soak-password-1")
+GREEDY = ("soak-greedy", "soak-password-2")
+BURST = 30
 
 
 def png(n):
@@ -41,8 +46,8 @@ def call(method, url, body=None, headers=None, timeout=60):
         return r.status, r.headers, r.read()
 
 
-def sign_in():
-    status, headers, body = call("POST", GLINT + "/api/session", json.dumps({"user": USER[0], "password": USER[1]}).encode())
+def sign_in(account=USER):
+    status, headers, body = call("POST", GLINT + "/api/session", json.dumps({"user": account[0], "password": account[1]}).encode())
     return {"cookie": headers["set-cookie"].split(";")[0], "x-csrf-token": json.loads(body)["csrf"]}
 
 
@@ -54,6 +59,8 @@ def sample(pid):
 
 def main():
     session = sign_in()
+    greedy_session = sign_in(GREEDY)
+    limited = {"answered": 0, "refused": 0}
     n = 0
 
     def detect_cached():
@@ -90,7 +97,21 @@ def main():
         if "event: complete" not in text:
             raise RuntimeError(f"gateway call did not complete: {text[:200]}")
 
-    round_ = [detect_cached, detect_uncached, job, rate, detect_cached, sign_in_again, gateway]
+    def greedy():
+        refused = 0
+        for _ in range(BURST):
+            try:
+                call("POST", GLINT + "/api/detect?prompt=a%20cat", CAT, greedy_session)
+                limited["answered"] += 1
+            except urllib.error.HTTPError as e:
+                if e.code != 429 or not e.headers.get("retry-after"):
+                    raise
+                refused += 1
+        if refused == 0:
+            raise RuntimeError(f"{BURST} requests in a burst, none refused: the rate limit did not hold")
+        limited["refused"] += refused
+
+    round_ = [detect_cached, detect_uncached, job, rate, detect_cached, sign_in_again, gateway, greedy]
     counts, errors = {f.__name__: 0 for f in round_}, []
     samples = []
     started = time.monotonic()
@@ -117,6 +138,7 @@ def main():
 
     summary = {
         "seconds": SECONDS, "operations": n, "by_kind": counts, "errors": len(errors), "first_errors": errors[:5],
+        "greedy_requests": limited, 
         "glint_rss_mb": span("glint", 0), "glint_fds": span("glint", 1),
         "gateway_rss_mb": span("gateway", 0), "gateway_fds": span("gateway", 1),
         "samples": samples,
