@@ -4,7 +4,9 @@
 //! closed at once, huge headers get 431, a body that never ends gets 408,
 //! and odd inputs (a million-character prompt, deeply nested JSON, path
 //! traversal, malformed cookies) get a clear 4xx — while benign requests
-//! keep being answered and the server's memory stays bounded.
+//! keep being answered and the server's memory stays bounded. `glint
+//! gateway` takes the same limits from the same table and is tried the same
+//! way in front of a plain upstream.
 
 mod common;
 
@@ -46,6 +48,28 @@ fn closed_within(s: &mut TcpStream, within: Duration) -> Option<String> {
 fn rss_kib(server: &Server) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
     status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap()
+}
+
+/// A plain HTTP upstream on loopback: answers every request `200 upstream ok`.
+fn plain_upstream() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nupstream ok");
+            });
+        }
+    });
+    format!("http://{addr}")
 }
 
 fn benign_ok(s: &Server) {
@@ -190,4 +214,47 @@ fn sigterm_stops_accepting_and_finishes_the_request_in_flight() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_gateway_drops_slow_huge_and_endless_clients_and_keeps_proxying() {
+    let (_d, manifest) = manifest_with("hostile-gateway", |t| format!("{t}{LIMITS}"));
+    let (_gw, url, _db) = common::gradio::gateway(&plain_upstream(), &manifest, &[]);
+    let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let benign = || {
+        let r = request(&addr, "GET", "/config", b"");
+        assert_eq!((r.status, r.text().as_str()), (200, "upstream ok"));
+    };
+    benign();
+    // Slowloris and an idle connection: dropped at the 1 s header deadline.
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET /config HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    let mut idle = TcpStream::connect(&addr).unwrap();
+    benign();
+    assert!(closed_within(&mut slow, Duration::from_secs(5)).is_some(), "a slow header was not dropped");
+    assert!(closed_within(&mut idle, Duration::from_secs(5)).is_some(), "an idle connection was not dropped");
+    // 64 connections fill it; the 65th is closed at once.
+    let mut held: Vec<TcpStream> = (0..64).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut extra = TcpStream::connect(&addr).unwrap();
+    let said = closed_within(&mut extra, Duration::from_millis(900)).expect("the connection over max_connections is closed at once");
+    assert!(said.is_empty(), "{said}");
+    for h in &mut held {
+        assert!(closed_within(h, Duration::from_secs(5)).is_some());
+    }
+    // Headers over max_header_bytes: 431 (or closed).
+    let big = "a".repeat(64 << 10);
+    if let Ok(r) = std::panic::catch_unwind(|| request_with(&addr, "GET", "/config", &[("X-Big", big.as_str())], b"")) {
+        assert_eq!(r.status, 431, "{}", r.text());
+    }
+    // A chunked upload that never ends: 408 at the body deadline.
+    let mut endless = TcpStream::connect(&addr).unwrap();
+    let head = format!("POST /gradio_api/upload HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
+    endless.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let answer = closed_within(&mut endless, Duration::from_secs(10)).unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_timeout_s"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    benign();
 }

@@ -234,11 +234,17 @@ fn admins_manage_accounts() {
         assert!(r.text().contains(words), "{}", r.text());
     }
     let bob = Client::login(&s.addr, "bob", "bob-pass-1");
+    // A new password ends the sessions signed in with the old one.
+    let r = admin.send("PATCH", "/api/users/bob", br#"{"password": "bob-pass-2"}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(bob.send("GET", "/api/history", b"").status, 401);
+    assert_eq!(request(&s.addr, "POST", "/api/session", br#"{"user":"bob","password":"bob-pass-1"}"#).status, 401);
+    let bob = Client::login(&s.addr, "bob", "bob-pass-2");
     // Disabling ends bob's sessions and sign-ins.
     let r = admin.send("PATCH", "/api/users/bob", br#"{"disabled": true}"#);
     assert_eq!(r.json()["disabled"], true, "{}", r.text());
     assert_eq!(bob.send("GET", "/api/history", b"").status, 401);
-    assert_eq!(request(&s.addr, "POST", "/api/session", br#"{"user":"bob","password":"bob-pass-1"}"#).status, 401);
+    assert_eq!(request(&s.addr, "POST", "/api/session", br#"{"user":"bob","password":"bob-pass-2"}"#).status, 401);
     // The last admin stays.
     let r = admin.send("PATCH", "/api/users/root", br#"{"role": "user"}"#);
     assert_eq!(r.status, 409, "{}", r.text());

@@ -55,6 +55,7 @@ pub fn run(mut config: Config, args: GatewayArgs) -> anyhow::Result<()> {
     options.idle_timeout = std::time::Duration::from_secs(args.idle_timeout_s.max(1));
     options.metrics_token = std::env::var("GLINT_METRICS_TOKEN").ok().filter(|t| !t.is_empty());
     options.admin_token = std::env::var("GLINT_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
+    options.server = settings.server;
     let live_settings = settings.live.clone();
     let database = args.database.or(settings.database).unwrap_or_else(|| super::up::DEFAULT_DATABASE.into());
     let glint = Arc::new(Glint::open(config)?);

@@ -65,6 +65,8 @@ pub struct GatewayOptions {
     /// `/glint/api/admin/*` (live plugin and model changes) needs
     /// `Authorization: Bearer <token>`; `None` turns it off.
     pub admin_token: Option<String>,
+    /// Connections and request deadlines (`[application.tool.glint.server]`).
+    pub server: crate::serve::ServerLimits,
 }
 
 impl GatewayOptions {
@@ -79,6 +81,7 @@ impl GatewayOptions {
             max_file_bytes: 25 << 20,
             metrics_token: None,
             admin_token: None,
+            server: crate::serve::ServerLimits::default(),
         }
     }
 }
@@ -105,7 +108,8 @@ impl Gateway {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        crate::serve::serve(self, listener, crate::serve::ServerLimits::default(), shutdown, |gw, req, peer| gw.handle(req, peer)).await
+        let limits = self.options.server;
+        crate::serve::serve(self, listener, limits, shutdown, |gw, req, peer| gw.handle(req, peer)).await
     }
 
     async fn handle(self: Arc<Self>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
@@ -167,12 +171,9 @@ impl Gateway {
         }
         let (parts, body) = req.into_parts();
         let limit = self.live.settings().max_plugin_bytes;
-        let bytes = match Limited::new(body, limit).collect().await {
-            Ok(b) => b.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return detail(413, &format!("the request body is over the plugin limit of {limit} bytes (max_plugin_bytes)"));
-            }
-            Err(e) => return detail(400, &format!("cannot read the request body: {e}")),
+        let bytes = match self.read_body_within(body, limit, "the plugin limit (max_plugin_bytes)").await {
+            Ok(b) => b,
+            Err(answer) => return answer,
         };
         let (status, body) =
             crate::live::api::answer(&self.live, parts.method.as_str(), parts.uri.path(), parts.uri.query(), bytes, "token").await;
@@ -227,15 +228,23 @@ impl Gateway {
         }
     }
 
-    /// Reads a request body under the size limit.
+    /// Reads a request body under the gateway's size limit.
     async fn read_body(&self, body: Incoming) -> Result<Bytes, Response> {
-        match Limited::new(body, self.options.max_body_bytes).collect().await {
-            Ok(b) => Ok(b.to_bytes()),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(detail(
-                413,
-                &format!("the request body is over the gateway's limit of {} bytes", self.options.max_body_bytes),
-            )),
-            Err(e) => Err(detail(400, &format!("cannot read the request body: {e}"))),
+        self.read_body_within(body, self.options.max_body_bytes, "the gateway's limit").await
+    }
+
+    /// Reads a body of at most `limit` bytes (`limit_name` in the 413)
+    /// within `body_timeout_s` (else 408: a body that never ends does not
+    /// hold the connection).
+    async fn read_body_within(&self, body: Incoming, limit: usize, limit_name: &str) -> Result<Bytes, Response> {
+        let deadline = self.options.server.body_timeout();
+        match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+            Err(_) => Err(detail(408, &format!("the request body did not arrive within {} s (body_timeout_s)", deadline.as_secs()))),
+            Ok(Ok(b)) => Ok(b.to_bytes()),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                Err(detail(413, &format!("the request body is over {limit_name} of {limit} bytes")))
+            }
+            Ok(Err(e)) => Err(detail(400, &format!("cannot read the request body: {e}"))),
         }
     }
 
