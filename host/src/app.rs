@@ -32,8 +32,12 @@ pub struct Glint {
 impl Glint {
     /// Opens the models and loads the plugins of `config`.
     pub fn open(config: Config) -> anyhow::Result<Glint> {
-        let options =
-            RegistryOptions { backend: config.backend, libs: config.libs.clone(), onnx: config.onnx.clone() };
+        let options = RegistryOptions {
+            backend: config.backend,
+            libs: config.libs.clone(),
+            onnx: config.onnx.clone(),
+            graph_cache: config.graph_cache.clone(),
+        };
         let models = Arc::new(ModelRegistry::open(&config.models_dir, options)?);
         let engine = Arc::new(PluginEngine::new(config.engine.clone())?);
         let plugins = PluginRegistry::new(engine, models.clone())?;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::audit::AuditPolicy;
 use crate::engine::EngineOptions;
 use crate::nn::BackendKind;
+use crate::nn::graph_cache::GraphCache;
 use crate::nn::libs::RuntimeLibs;
 use crate::nn::onnx::OnnxOptions;
 
@@ -34,6 +35,8 @@ pub struct Config {
     pub backend: Option<BackendKind>,
     pub libs: RuntimeLibs,
     pub onnx: OnnxOptions,
+    /// Where compiled graphs are kept (`$GLINT_CACHE/graphs`; `None`: off).
+    pub graph_cache: Option<GraphCache>,
     pub engine: EngineOptions,
     pub limits: RequestLimits,
     /// The plugin that answers detection requests.
@@ -56,6 +59,7 @@ impl Config {
             backend: None,
             libs: RuntimeLibs::locate(home),
             onnx: OnnxOptions::default(),
+            graph_cache: crate::cache_home::cache_home().map(|c| GraphCache::new(c.join("graphs"))),
             engine: EngineOptions::default(),
             limits: RequestLimits::default(),
             detect_plugin: "detect".into(),

@@ -39,13 +39,7 @@ impl Default for EngineOptions {
 
 /// `$GLINT_CACHE/compiled`, or `~/.cache/glint/compiled`.
 fn default_cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("GLINT_CACHE").map(PathBuf::from).or_else(|| {
-        std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .map(|c| c.join("glint"))
-    })?;
-    Some(base.join("compiled"))
+    Some(crate::cache_home::cache_home()?.join("compiled"))
 }
 
 /// Whether a component came from the compiled cache.

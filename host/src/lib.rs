@@ -18,6 +18,7 @@ pub mod atomic_file;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod cache_home;
 pub mod clock;
 pub mod config;
 pub mod detection;

@@ -22,9 +22,10 @@ use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use wasmtime_wasi_nn::{Graph, GraphRegistry};
 
-use super::manifest::ModelManifest;
+use super::manifest::{GraphFiles, ModelManifest};
 use crate::error::{ErrorKind, GlintError};
 use crate::nn::libs::{self, RuntimeLibs};
+use crate::nn::graph_cache::{CacheUse, GraphCache, GraphCacheOutcome};
 use crate::nn::onnx::OnnxOptions;
 use crate::nn::{self, BackendKind};
 
@@ -38,6 +39,8 @@ pub struct RegistryOptions {
     pub backend: Option<BackendKind>,
     pub libs: RuntimeLibs,
     pub onnx: OnnxOptions,
+    /// Where compiled graphs are kept (`None`: compiled every time).
+    pub graph_cache: Option<GraphCache>,
 }
 
 /// An installed model version (its manifest was found and parsed).
@@ -120,6 +123,8 @@ pub struct LoadedModel {
     pub load_ms: u64,
     /// The [`ModelEntry::build`] these graphs were loaded from.
     pub build: String,
+    /// Whether the compiled graphs came from the cache (`hit` only if all did).
+    pub graph_cache: GraphCacheOutcome,
 }
 
 /// One consistent view: the installed versions and the graphs loaded so far.
@@ -339,7 +344,8 @@ impl ModelRegistry {
         let generation = live.generation + u64::from(changed);
         let view = ModelView { entries, graphs: live.with_graphs(&name, staged.graphs), generation };
         self.current.store(Arc::new(view));
-        tracing::info!(model = name, build = staged.entry.build, backend = %staged.loaded.backend, ms = staged.loaded.load_ms, "model version loaded");
+        let l = &staged.loaded;
+        tracing::info!(model = name, build = staged.entry.build, backend = %l.backend, ms = l.load_ms, graph_cache = ?l.graph_cache, "model version loaded");
         self.loaded.lock().unwrap_or_else(|p| p.into_inner()).insert(name, staged.loaded);
     }
 
@@ -347,7 +353,10 @@ impl ModelRegistry {
         let started = Instant::now();
         let backend = self.backend_for(&entry);
         let (runtime, device, graphs) = self.load_graphs(&entry, backend).map_err(|e| StageError::new("graphs", format!("{e:#}")))?;
-        let loaded = LoadedModel { backend, runtime, device, load_ms: started.elapsed().as_millis() as u64, build: entry.build.clone() };
+        let graph_cache = overall(graphs.iter().map(|(_, _, outcome)| *outcome));
+        let graphs = graphs.into_iter().map(|(name, graph, _)| (name, graph)).collect();
+        let load_ms = started.elapsed().as_millis() as u64;
+        let loaded = LoadedModel { backend, runtime, device, load_ms, build: entry.build.clone(), graph_cache };
         Ok(Staged { entry, loaded, graphs })
     }
 
@@ -355,33 +364,35 @@ impl ModelRegistry {
         &self,
         entry: &ModelEntry,
         backend: BackendKind,
-    ) -> anyhow::Result<(String, String, Vec<(String, Graph)>)> {
+    ) -> anyhow::Result<(String, String, Vec<(String, Graph, GraphCacheOutcome)>)> {
         let file = |f: &str| -> anyhow::Result<Vec<u8>> {
             let p = entry.dir.join(f);
             std::fs::read(&p).with_context(|| {
                 format!("model {}: cannot read {} (run scripts/setup.sh to fetch the weights)", entry.name, p.display())
             })
         };
-        let (runtime, device) = match backend {
+        let (runtime, version, device) = match backend {
             BackendKind::Onnx => {
                 let v = libs::init_onnxruntime(&self.options.libs.onnxruntime).map_err(|e| anyhow!(e))?;
-                (format!("onnxruntime {v}"), "CPU (CPUExecutionProvider)".to_string())
+                ("onnxruntime", v, "CPU (CPUExecutionProvider)".to_string())
             }
             BackendKind::Openvino => {
                 let v = libs::init_openvino(&self.options.libs.openvino).map_err(|e| anyhow!(e))?;
-                (format!("openvino {v}"), format!("CPU ({})", entry.manifest.model.openvino_precision))
+                ("openvino", v, format!("CPU ({})", entry.manifest.model.openvino_precision))
             }
         };
-        let mut graphs = Vec::new();
-        for (key, files) in &entry.manifest.graphs {
+        let cache = self.options.graph_cache.as_ref().map(|cache| CacheUse { cache, runtime_version: &version });
+        let load_one = |key: &str, files: &GraphFiles| -> anyhow::Result<(String, Graph, GraphCacheOutcome)> {
             let name = format!("{}/{key}", entry.name);
-            let graph = match (backend, files) {
+            let started = Instant::now();
+            let (graph, outcome) = match (backend, files) {
                 (BackendKind::Onnx, g) if g.onnx.is_some() => {
-                    nn::onnx::load(&name, &file(g.onnx.as_deref().expect("checked"))?, &self.options.onnx)?
+                    nn::onnx::load(&name, &file(g.onnx.as_deref().expect("checked"))?, &self.options.onnx, cache)?
                 }
                 (BackendKind::Openvino, g) if g.openvino.is_some() => {
                     let [xml, bin] = g.openvino.as_ref().expect("checked");
-                    nn::openvino::load(&name, &file(xml)?, &file(bin)?, &entry.manifest.model.openvino_precision)?
+                    let precision = &entry.manifest.model.openvino_precision;
+                    nn::openvino::load(&name, &file(xml)?, &file(bin)?, precision, cache)?
                 }
                 _ => anyhow::bail!(
                     "model {}: graph {key} has no {backend} files (available backends: {:?})",
@@ -389,10 +400,29 @@ impl ModelRegistry {
                     entry.manifest.backends()
                 ),
             };
-            graphs.push((name, graph));
-        }
+            let ms = started.elapsed().as_millis() as u64;
+            tracing::info!(graph = name, %backend, cache = ?outcome, ms, "graph loaded");
+            Ok((name, graph, outcome))
+        };
+        // One after another: each runtime already spreads one graph's
+        // compilation over the cores (loading them side by side was no faster on 2).
+        let graphs = entry.manifest.graphs.iter().map(|(key, files)| load_one(key, files)).collect::<anyhow::Result<Vec<_>>>()?;
+        let runtime = format!("{runtime} {version}");
         Ok((runtime, device, graphs))
     }
+}
+
+/// One outcome for a version's graphs: a hit only if every graph hit.
+fn overall(outcomes: impl Iterator<Item = GraphCacheOutcome>) -> GraphCacheOutcome {
+    use GraphCacheOutcome::*;
+    outcomes.fold(None, |all, o| match (all, o) {
+        (None, o) => Some(o),
+        (Some(Rebuilt), _) | (_, Rebuilt) => Some(Rebuilt),
+        (Some(a), b) if a == b => Some(a),
+        (Some(Disabled), _) | (_, Disabled) => Some(Disabled),
+        _ => Some(Miss),
+    })
+    .unwrap_or(Disabled)
 }
 
 /// Each folder of `dir` that holds a `model.toml`, by name, sorted: its entry or why not.

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::tensor::TensorElementType;
 use ort::value::{DynValue, Tensor as OrtTensor, ValueType};
@@ -11,6 +12,7 @@ use wasmtime_wasi_nn::backend::{BackendError, BackendGraph, NamedTensor};
 use wasmtime_wasi_nn::wit::TensorType;
 use wasmtime_wasi_nn::{ExecutionContext, Graph, Tensor};
 
+use super::graph_cache::{CacheUse, GraphCacheOutcome, GraphKey};
 use super::tensors::checked_shape;
 use super::{Compute, context, fail, names, no_panic};
 
@@ -51,12 +53,31 @@ impl Inner {
 pub struct OnnxGraph(Arc<Inner>);
 
 /// Loads `model` (ONNX bytes) as graph `name`. ONNX Runtime must be initialised
-/// ([`super::libs::init_onnxruntime`]).
-pub fn load(name: &str, model: &[u8], options: &OnnxOptions) -> anyhow::Result<Graph> {
+/// ([`super::libs::init_onnxruntime`]). With `cache`, the graph ONNX Runtime
+/// optimised the first time is saved there and loaded, already optimised,
+/// every later time.
+pub fn load(name: &str, model: &[u8], options: &OnnxOptions, cache: Option<CacheUse>) -> anyhow::Result<(Graph, GraphCacheOutcome)> {
+    let (bytes, outcome) = match cache {
+        None => (None, GraphCacheOutcome::Disabled),
+        Some(c) => match cached(name, model, &c) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(graph = name, "compiled graph cache unusable, loading without it: {e:#}");
+                (None, GraphCacheOutcome::Disabled)
+            }
+        },
+    };
+    // Threads come from the environment's global pool (libs.rs).
     let build = || -> Result<Session, BackendError> {
-        // Threads come from the environment's global pool (libs.rs).
         let b = Session::builder().map_err(|e| fail(e.to_string()))?;
-        b.commit_from_memory(model).map_err(|e| fail(e.to_string()))
+        match &bytes {
+            Some(optimised) => b
+                .with_optimization_level(GraphOptimizationLevel::Disable)
+                .map_err(|e| fail(e.to_string()))?
+                .commit_from_memory(optimised),
+            None => b.commit_from_memory(model),
+        }
+        .map_err(|e| fail(e.to_string()))
     };
     let mut sessions = Vec::new();
     for _ in 0..options.sessions.max(1) {
@@ -66,7 +87,27 @@ pub fn load(name: &str, model: &[u8], options: &OnnxOptions) -> anyhow::Result<G
     }
     let inputs = sessions[0].lock().expect("fresh").inputs.iter().map(|i| i.name.clone()).collect();
     let inner = Inner { name: name.to_string(), sessions, next: AtomicUsize::new(0), inputs };
-    Ok(Graph::from(Box::new(OnnxGraph(Arc::new(inner))) as Box<dyn BackendGraph>))
+    Ok((Graph::from(Box::new(OnnxGraph(Arc::new(inner))) as Box<dyn BackendGraph>), outcome))
+}
+
+/// The optimised graph of `model` from the cache, or optimised now, saved and sealed.
+fn cached(name: &str, model: &[u8], c: &CacheUse) -> anyhow::Result<(Option<Vec<u8>>, GraphCacheOutcome)> {
+    let key = GraphKey { runtime: "onnxruntime", runtime_version: c.runtime_version, device: "CPU" };
+    let (bytes, outcome) = c.cache.with_entry(&c.cache.entry_dir(&key, &[model]), |dir, outcome| {
+        let file = dir.join("optimized.onnx");
+        if outcome != GraphCacheOutcome::Hit {
+            let optimise = || -> Result<Session, BackendError> {
+                Session::builder()
+                    .and_then(|b| b.with_optimized_model_path(&file))
+                    .and_then(|b| b.commit_from_memory(model))
+                    .map_err(|e| fail(e.to_string()))
+            };
+            no_panic("ONNX Runtime", optimise)
+                .map_err(|_| anyhow::anyhow!("graph {name}: {}", super::take_last_error().unwrap_or_default()))?;
+        }
+        Ok(std::fs::read(&file)?)
+    })?;
+    Ok((Some(bytes), outcome))
 }
 
 impl BackendGraph for OnnxGraph {

@@ -11,6 +11,7 @@ use wasmtime_wasi_nn::backend::{BackendError, BackendGraph, NamedTensor};
 use wasmtime_wasi_nn::wit::TensorType;
 use wasmtime_wasi_nn::{ExecutionContext, Graph, Tensor};
 
+use super::graph_cache::{CacheUse, GraphCacheOutcome, GraphKey};
 use super::tensors::checked_shape;
 use super::{Compute, context, fail, names};
 
@@ -28,8 +29,10 @@ pub struct OpenvinoGraph(Arc<Inner>);
 
 /// Loads an IR (`xml` + `bin`) as graph `name` for the CPU with the given
 /// inference precision ("f32", "bf16", "f16"). OpenVINO must be initialised
-/// ([`super::libs::init_openvino`]).
-pub fn load(name: &str, xml: &[u8], bin: &[u8], precision: &str) -> anyhow::Result<Graph> {
+/// ([`super::libs::init_openvino`]). With `cache`, OpenVINO keeps the compiled
+/// graph there (its `CACHE_DIR`, one sealed folder per graph) and imports it
+/// every later time instead of compiling.
+pub fn load(name: &str, xml: &[u8], bin: &[u8], precision: &str, cache: Option<CacheUse>) -> anyhow::Result<(Graph, GraphCacheOutcome)> {
     let mut core = Core::new().map_err(|e| anyhow!("OpenVINO: {e}"))?;
     core.set_property(&DeviceType::CPU, &RwPropertyKey::HintInferencePrecision, precision)
         .map_err(|e| anyhow!("OpenVINO: cannot set inference precision {precision:?}: {e}"))?;
@@ -45,9 +48,33 @@ pub fn load(name: &str, xml: &[u8], bin: &[u8], precision: &str) -> anyhow::Resu
     for i in 0..model.get_outputs_len().map_err(ov)? {
         outputs.push(model.get_output_by_index(i).map_err(ov)?.get_name().map_err(ov)?);
     }
-    let compiled = core.compile_model(&model, DeviceType::CPU).map_err(ov).context(format!("graph {name}: compiling"))?;
+    let (compiled, outcome) = match cache {
+        None => (compile(&mut core, &model, name)?, GraphCacheOutcome::Disabled),
+        Some(c) => {
+            let device = format!("CPU {precision}");
+            let key = GraphKey { runtime: "openvino", runtime_version: c.runtime_version, device: &device };
+            let cached = c.cache.with_entry(&c.cache.entry_dir(&key, &[xml, bin]), |dir, _| {
+                // With CACHE_DIR set, OpenVINO imports the compiled blob it
+                // finds there, or compiles and writes one.
+                core.set_property(&DeviceType::CPU, &RwPropertyKey::CacheDir, &dir.to_string_lossy()).map_err(ov)?;
+                compile(&mut core, &model, name)
+            });
+            match cached {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(graph = name, "compiled graph cache unusable, compiling without it: {e:#}");
+                    core.set_property(&DeviceType::CPU, &RwPropertyKey::CacheDir, "").map_err(ov)?;
+                    (compile(&mut core, &model, name)?, GraphCacheOutcome::Disabled)
+                }
+            }
+        }
+    };
     let inner = Inner { name: name.to_string(), compiled: Mutex::new(compiled), inputs, outputs, _core: Mutex::new(core) };
-    Ok(Graph::from(Box::new(OpenvinoGraph(Arc::new(inner))) as Box<dyn BackendGraph>))
+    Ok((Graph::from(Box::new(OpenvinoGraph(Arc::new(inner))) as Box<dyn BackendGraph>), outcome))
+}
+
+fn compile(core: &mut Core, model: &openvino::Model, name: &str) -> anyhow::Result<CompiledModel> {
+    core.compile_model(model, DeviceType::CPU).map_err(ov).context(format!("graph {name}: compiling"))
 }
 
 fn ov(e: impl std::fmt::Display) -> anyhow::Error {
