@@ -36,6 +36,7 @@ pub mod models;
 pub mod nn;
 pub mod pipeline;
 pub mod plugins;
+pub mod readiness;
 pub mod redact;
 pub mod serve;
 pub mod spin;

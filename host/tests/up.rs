@@ -229,3 +229,35 @@ fn pixel_and_prompt_limits_from_spin_toml_name_the_limit() {
     assert!(r.text().contains("12"), "names the prompt limit: {}", r.text());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn start_says_how_long_each_step_took_and_serves_warm() {
+    let log = temp_dir("start-log").join("stderr.log");
+    let s = start_with(&[], std::process::Stdio::from(std::fs::File::create(&log).unwrap()), &[]);
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("glint: ready, ") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    for step in [
+        "glint: start: plugins loaded in ",
+        "glint: start: model version coco-grounded-v1 in ",
+        "glint: start: model version audit-v1 in ",
+        "glint: start: detector plugin detect in ",
+        "glint: start: audit plugin audit in ",
+        "glint: ready, ",
+    ] {
+        assert!(text.contains(step), "no {step:?} in:\n{text}");
+    }
+    assert!(text.contains(" ms (graph cache "), "the model steps say what the graph cache did:\n{text}");
+    assert!(!text.contains("failed:"), "{text}");
+    // The warm-up is not recorded: the first visitor's request is the first counted.
+    let r = request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let metrics = request_with(&s.addr, "GET", "/metrics", &[("Authorization", &format!("Bearer {METRICS_TOKEN}"))], b"").text();
+    let misses = metrics.lines().find(|l| l.starts_with("glint_cache_requests_total{result=\"miss\"}")).unwrap_or("");
+    assert!(misses.ends_with(" 1"), "{misses}");
+}

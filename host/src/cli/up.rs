@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use glint::auth::Accounts;
 use glint::experiments::Experiments;
@@ -35,6 +35,7 @@ pub const DEFAULT_DATABASE: &str = "sqlite://.glint/glint.db";
 const DEFAULT_MAX_BODY: usize = 25 << 20;
 
 pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
     let path = if args.manifest.is_absolute() { args.manifest.clone() } else { config.home.join(&args.manifest) };
     let manifest = SpinManifest::load(&path)?;
     let settings = manifest.glint.clone();
@@ -61,11 +62,14 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     config.limits.max_image_bytes = config.limits.max_image_bytes.min(max_body);
     let listen = args.listen.or(settings.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
 
+    let opening = Instant::now();
     let glint = Arc::new(Glint::open(config)?);
-    // Load the default model version now, so the first visitor does not wait
-    // for it; a failure is reported and requests then get the error.
-    if let Err(e) = glint.models.ensure_loaded(&glint.config.default_model) {
-        eprintln!("glint: warning: the default model is not ready: {e}");
+    eprintln!("glint: start: plugins loaded in {} ms", opening.elapsed().as_millis());
+    // The default model version, the audit models and warm plugin instances
+    // now, so the first visitor does not wait for them; a failed step is
+    // reported and requests then get its error.
+    for step in glint::readiness::warm_up(&glint) {
+        eprintln!("glint: start: {} in {} ms ({})", step.what, step.ms, step.outcome);
     }
     let app = manifest.application.name.clone();
     let routes: Vec<String> = manifest.routes.iter().map(|r| format!("{} -> {}", r.route, r.component)).collect();
@@ -92,6 +96,7 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         // The first line of stdout is the address: scripts and tests read it.
         println!("glint: serving app {app} on http://{addr} ({})", routes.join(", "));
+        eprintln!("glint: ready, {} ms after glint up began", started.elapsed().as_millis());
         trigger.serve(listener, glint::serve::stop_signal()).await
     })
 }
