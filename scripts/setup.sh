@@ -571,6 +571,12 @@ else
       "$ROOT/target/release/glint" detect --image samples/chelsea.png --prompt "a kitty . a coffee mug . a dog" --out .glint/demo.png \
       || die "the demo run failed — see the output above (the model files are in $GLINT_MODEL_DIR, runtimes in .glint/runtime)"
     note "wrote .glint/demo.png"
+    # The demo ran on OpenVINO and filled its compiled-graph cache; one
+    # detection on ONNX Runtime fills that one ($GLINT_CACHE/graphs).
+    ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ORT_DIR/libonnxruntime.so}" \
+      "$ROOT/target/release/glint" --backend onnx detect --image samples/chelsea.png --prompt "a cat" >/dev/null \
+      || die "the ONNX Runtime warm-up run failed — see the output above"
+    note "compiled graphs cached for both backends"
     end_step
   fi
 fi
