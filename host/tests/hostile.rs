@@ -72,6 +72,41 @@ fn plain_upstream() -> String {
     format!("http://{addr}")
 }
 
+/// Slowloris and an idle connection are dropped at the header deadline;
+/// with `max_connections` held, one more is closed at once, unanswered
+/// (`while_held` runs then); the held ones go at the deadline. `benign` must
+/// succeed before and after.
+fn assert_drops_slow_idle_and_excess(addr: &str, max_connections: usize, benign: &dyn Fn(), while_held: &dyn Fn()) {
+    let mut slow = TcpStream::connect(addr).unwrap();
+    slow.write_all(b"GET /api/models HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    let mut idle = TcpStream::connect(addr).unwrap();
+    benign();
+    assert!(closed_within(&mut slow, Duration::from_secs(5)).is_some(), "a slow header was not dropped");
+    assert!(closed_within(&mut idle, Duration::from_secs(5)).is_some(), "an idle connection was not dropped");
+    let mut held: Vec<TcpStream> = (0..max_connections).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut extra = TcpStream::connect(addr).unwrap();
+    let said = closed_within(&mut extra, Duration::from_millis(900)).expect("the connection over max_connections is closed at once");
+    assert!(said.is_empty(), "{said}");
+    while_held();
+    for h in &mut held {
+        assert!(closed_within(h, Duration::from_secs(5)).is_some());
+    }
+    benign();
+}
+
+/// A chunked body to `target` that never ends gets 408 at the 1 s body deadline.
+fn assert_endless_body_times_out(addr: &str, target: &str) {
+    let mut endless = TcpStream::connect(addr).unwrap();
+    let head = format!("POST {target} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
+    endless.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let answer = closed_within(&mut endless, Duration::from_secs(10)).unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_timeout_s"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
 fn benign_ok(s: &Server) {
     let r = request(&s.addr, "GET", "/api/models", b"");
     assert_eq!(r.status, 200, "{}", r.text());
@@ -81,28 +116,10 @@ fn benign_ok(s: &Server) {
 fn slow_idle_and_excess_connections_are_dropped_and_benign_requests_still_work() {
     let s = server();
     benign_ok(&s);
-    // Slowloris: half a request line, then nothing.
-    let mut slow = TcpStream::connect(&s.addr).unwrap();
-    slow.write_all(b"GET /api/models HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
-    // Idle: connects and says nothing.
-    let mut idle = TcpStream::connect(&s.addr).unwrap();
-    benign_ok(&s);
-    assert!(closed_within(&mut slow, Duration::from_secs(5)).is_some(), "a slow header was not dropped");
-    assert!(closed_within(&mut idle, Duration::from_secs(5)).is_some(), "an idle connection was not dropped");
-
-    // 64 connections fill the server; the 65th is closed at once, with nothing said.
     let before = rss_kib(&s);
-    let mut held: Vec<TcpStream> = (0..64).map(|_| TcpStream::connect(&s.addr).unwrap()).collect();
-    std::thread::sleep(Duration::from_millis(200));
-    let mut extra = TcpStream::connect(&s.addr).unwrap();
-    let said = closed_within(&mut extra, Duration::from_millis(900)).expect("the connection over max_connections is closed at once");
-    assert!(said.is_empty(), "{said}");
-    let during = rss_kib(&s);
-    // Past the header deadline the idle ones are gone and the server answers again.
-    for h in &mut held {
-        assert!(closed_within(h, Duration::from_secs(5)).is_some());
-    }
-    benign_ok(&s);
+    let during = std::cell::Cell::new(0);
+    assert_drops_slow_idle_and_excess(&s.addr, 64, &|| benign_ok(&s), &|| during.set(rss_kib(&s)));
+    let during = during.get();
     assert!(during < before + 32 * 1024, "64 idle connections grew RSS from {before} to {during} KiB");
 }
 
@@ -119,14 +136,7 @@ fn huge_headers_endless_bodies_and_odd_inputs_get_clear_answers() {
     benign_ok(&s);
 
     // A chunked body that never ends: 408 at the body deadline.
-    let mut endless = TcpStream::connect(&s.addr).unwrap();
-    let head = format!("POST /api/detect?prompt=a%20cat HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n", s.addr);
-    endless.write_all(head.as_bytes()).unwrap();
-    let started = Instant::now();
-    let answer = closed_within(&mut endless, Duration::from_secs(10)).unwrap_or_default();
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.contains("body_timeout_s"), "{answer}");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_endless_body_times_out(&s.addr, "/api/detect?prompt=a%20cat");
 
     // A million-character prompt: refused before any model runs.
     let prompt = "a".repeat(1_000_000);
@@ -226,35 +236,12 @@ fn the_gateway_drops_slow_huge_and_endless_clients_and_keeps_proxying() {
         assert_eq!((r.status, r.text().as_str()), (200, "upstream ok"));
     };
     benign();
-    // Slowloris and an idle connection: dropped at the 1 s header deadline.
-    let mut slow = TcpStream::connect(&addr).unwrap();
-    slow.write_all(b"GET /config HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
-    let mut idle = TcpStream::connect(&addr).unwrap();
-    benign();
-    assert!(closed_within(&mut slow, Duration::from_secs(5)).is_some(), "a slow header was not dropped");
-    assert!(closed_within(&mut idle, Duration::from_secs(5)).is_some(), "an idle connection was not dropped");
-    // 64 connections fill it; the 65th is closed at once.
-    let mut held: Vec<TcpStream> = (0..64).map(|_| TcpStream::connect(&addr).unwrap()).collect();
-    std::thread::sleep(Duration::from_millis(200));
-    let mut extra = TcpStream::connect(&addr).unwrap();
-    let said = closed_within(&mut extra, Duration::from_millis(900)).expect("the connection over max_connections is closed at once");
-    assert!(said.is_empty(), "{said}");
-    for h in &mut held {
-        assert!(closed_within(h, Duration::from_secs(5)).is_some());
-    }
+    assert_drops_slow_idle_and_excess(&addr, 64, &benign, &|| {});
     // Headers over max_header_bytes: 431 (or closed).
     let big = "a".repeat(64 << 10);
     if let Ok(r) = std::panic::catch_unwind(|| request_with(&addr, "GET", "/config", &[("X-Big", big.as_str())], b"")) {
         assert_eq!(r.status, 431, "{}", r.text());
     }
-    // A chunked upload that never ends: 408 at the body deadline.
-    let mut endless = TcpStream::connect(&addr).unwrap();
-    let head = format!("POST /gradio_api/upload HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
-    endless.write_all(head.as_bytes()).unwrap();
-    let started = Instant::now();
-    let answer = closed_within(&mut endless, Duration::from_secs(10)).unwrap_or_default();
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.contains("body_timeout_s"), "{answer}");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_endless_body_times_out(&addr, "/gradio_api/upload");
     benign();
 }
