@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use crate::app::Glint;
-use crate::audit::AUDIT_FAMILY;
+use crate::audit::audit_model_versions;
 use crate::plugins::{DetectLimits, DetectRequest, Image};
 
 /// One step of the warm-up: what, how long, and how it went.
@@ -32,13 +32,12 @@ pub fn warm_up(glint: &Glint) -> Vec<Step> {
     let default = glint.config.default_model.clone();
     let mut versions = vec![default.clone()];
     if glint.audit.is_some() {
-        let audit_models = glint.models.entries().into_iter().filter(|e| e.manifest.model.family == AUDIT_FAMILY && e.is_installed());
-        versions.extend(audit_models.map(|e| e.name.clone()));
+        versions.extend(audit_model_versions(&glint.models));
     }
     for version in versions {
         step(format!("model version {version}"), &mut || {
             let loaded = glint.models.ensure_loaded(&version).map_err(|e| e.message)?;
-            Ok(format!("graph cache {}", serde_json::to_value(loaded.graph_cache).unwrap_or_default().as_str().unwrap_or("?")))
+            Ok(format!("graph cache {}", format!("{:?}", loaded.graph_cache).to_lowercase()))
         });
     }
     let blank = blank_png();

@@ -25,6 +25,16 @@ use crate::plugins::{Action, AuditFailure, Detection, Image, PluginRegistry, Ver
 /// The model family whose versions auditor plugins use (loaded before image checks).
 pub const AUDIT_FAMILY: &str = "audit";
 
+/// The installed versions of the audit family: what an image check loads first.
+pub fn audit_model_versions(models: &ModelRegistry) -> Vec<String> {
+    models
+        .entries()
+        .into_iter()
+        .filter(|e| e.manifest.model.family == AUDIT_FAMILY && e.is_installed())
+        .map(|e| e.name.clone())
+        .collect()
+}
+
 /// What is being checked.
 pub enum Content<'a> {
     /// The prompt.
@@ -173,8 +183,8 @@ impl Audit {
         bytes: Vec<u8>,
         deadline: Duration,
     ) -> Result<Verdict, AuditFailure> {
-        for entry in env.models.entries().into_iter().filter(|e| e.manifest.model.family == AUDIT_FAMILY && e.is_installed()) {
-            env.models.ensure_loaded(&entry.name).map_err(|e| AuditFailure::Failed(e.message))?;
+        for version in audit_model_versions(env.models) {
+            env.models.ensure_loaded(&version).map_err(|e| AuditFailure::Failed(e.message))?;
         }
         let image = Some(Image { bytes, mime: String::new() });
         if stage == "input" {
