@@ -122,22 +122,31 @@ pub fn request(addr: &str, method: &str, target: &str, body: &[u8]) -> Reply {
 
 /// One HTTP/1.1 request with extra headers.
 pub fn request_with(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    try_request_with(addr, method, target, headers, body).unwrap_or_else(|e| panic!("{method} {target}: {e}"))
+}
+
+/// One HTTP/1.1 request with extra headers; an error when the server closed the
+/// connection without an answer (a refused oversized head may be reset instead).
+pub fn try_request_with(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Reply> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(120)))?;
     let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    // A server may answer (a 401, a 413) and close before it has read all of a large body.
-    let _ = s.write_all(body);
+    // A server may answer (a 401, a 413, a 431) and close before it has read all
+    // of a large head or body: what it answered is read below either way.
+    let _ = s.write_all(head.as_bytes()).and_then(|()| s.write_all(body));
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("response");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no end of headers"))?;
     let headers = String::from_utf8_lossy(&raw[..split]).into_owned();
     let status = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-    Reply { status, headers, body: raw[split + 4..].to_vec() }
+    Ok(Reply { status, headers, body: raw[split + 4..].to_vec() })
 }
 
 /// A signed-in session: its cookie and CSRF token go with every request.
