@@ -11,7 +11,8 @@
 //! - [`experiments`]: A/B experiments: sticky arms, per-arm results, guardrails;
 //! - [`store`]: accounts, sessions, history, feedback (sqlite or PostgreSQL);
 //! - [`auth`]: roles, passwords, sessions; [`spin`]: the spin.toml app server;
-//! - [`gateway`]: `glint gateway`, the auditing proxy for Gradio apps.
+//! - [`gateway`]: `glint gateway`, the auditing proxy for Gradio apps;
+//! - [`sdk`]: the WIT package and plugin skeletons for third-party authors.
 
 pub mod app;
 pub mod atomic_file;
@@ -37,6 +38,7 @@ pub mod nn;
 pub mod pipeline;
 pub mod plugins;
 pub mod readiness;
+pub mod sdk;
 pub mod redact;
 pub mod serve;
 pub mod spin;

@@ -4,6 +4,7 @@ mod detect;
 mod gateway;
 mod list;
 mod live;
+mod sdk;
 mod up;
 mod users;
 
@@ -83,6 +84,13 @@ enum PluginsCommand {
     },
     /// Run the checks and canary of a live install here, changing nothing.
     Check(live::CheckArgs),
+    /// Write a ready-to-build plugin folder: one world, in Rust, Python or JavaScript.
+    New(sdk::NewArgs),
+    /// Write the WIT package this glint implements (glint:plugins) into a folder.
+    Wit {
+        /// The folder to write it into (made if missing).
+        out: PathBuf,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -110,6 +118,8 @@ pub fn run() -> ExitCode {
         Command::Plugins { command: PluginsCommand::Install(args) } => live::install(&config, args),
         Command::Plugins { command: PluginsCommand::Rollback { name, remote } } => live::rollback(&config, &name, &remote),
         Command::Plugins { command: PluginsCommand::Check(args) } => live::check(config, args),
+        Command::Plugins { command: PluginsCommand::New(args) } => sdk::new(&config, args),
+        Command::Plugins { command: PluginsCommand::Wit { out } } => sdk::wit(&config, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
