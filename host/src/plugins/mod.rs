@@ -12,6 +12,7 @@ mod inspect;
 mod plugin;
 mod pool;
 mod registry;
+mod sandbox;
 mod state;
 
 pub use bindings::glint::plugins::types::{

@@ -1,13 +1,13 @@
 //! What a plugin's store holds, and the host side of the interfaces plugins
-//! import. WASI is linked deny-all: no files, no environment, no network, no
-//! stdio; wasi-nn resolves graphs by registry name only and cannot `load`
+//! import. WASI is linked deny-all ([`super::sandbox`]): no files,
+//! environment, network, stdio, clock or entropy; wasi-nn resolves graphs by registry name only and cannot `load`
 //! arbitrary bytes (no backend is registered for that call).
 
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_nn::wit::WasiNnCtx;
 use wasmtime_wasi_nn::{Backend, Registry};
 
@@ -49,7 +49,7 @@ impl HostState {
         let view = models.view();
         HostState {
             table: ResourceTable::new(),
-            wasi: WasiCtxBuilder::new().build(),
+            wasi: super::sandbox::deny_all(),
             nn: nn_context(&view),
             limits: StoreLimitsBuilder::new().memory_size(max_memory_bytes).instances(64).trap_on_grow_failure(true).build(),
             models,
