@@ -24,6 +24,12 @@ nn_manifest=$(printf '%s' "$metadata" | python3 -c 'import json,sys; print(next(
 mkdir -p wit/deps/wasi-nn
 cp "$(dirname "$nn_manifest")/wit/wasi-nn.wit" wit/deps/wasi-nn/wasi-nn.wit
 
+# The published WIT package in binary form (wit/glint-plugins@VERSION.wasm):
+# what `wasm-tools component wit`, componentize-py's -d and wit-bindgen read.
+wit_version=$(sed -n 's/^package glint:plugins@\(.*\);$/\1/p' wit/glint.wit)
+rm -f wit/glint-plugins@*.wasm
+"$WASM_TOOLS" component wit wit --wasm -o "wit/glint-plugins@$wit_version.wasm"
+
 # simd128: wasmtime compiles wasm SIMD to native SIMD; image decoding and
 # resizing auto-vectorise with it (std is rebuilt with it too).
 guest_cargo() {

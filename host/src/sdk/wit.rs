@@ -26,24 +26,31 @@ pub struct Written {
 }
 
 /// Writes the package into `dir` (created if missing): `glint.wit`, and the
-/// wasi:nn worlds with their dependency when `home` has the wasi-nn WIT.
+/// wasi:nn worlds with their dependency when `home` has the wasi-nn WIT. A
+/// file that already holds the same text is left alone (build tools that
+/// compare times see nothing new).
 pub fn write(home: &Path, dir: &Path) -> Result<Written, GlintError> {
-    let io = |what: &Path, e: std::io::Error| GlintError::new(ErrorKind::Config, format!("cannot write {}: {e}", what.display()));
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let mut files = vec![dir.join("glint.wit")];
-    std::fs::write(&files[0], GLINT_WIT).map_err(|e| io(&files[0], e))?;
-    let nn = match std::fs::read_to_string(wasi_nn_wit(home)) {
-        Ok(text) => text,
-        Err(_) => return Ok(Written { files, nn_worlds: false }),
+    let glint = dir.join("glint.wit");
+    write_if_changed(&glint, GLINT_WIT)?;
+    let Ok(nn) = std::fs::read_to_string(wasi_nn_wit(home)) else {
+        return Ok(Written { files: vec![glint], nn_worlds: false });
     };
     let worlds = dir.join("worlds.wit");
-    std::fs::write(&worlds, NN_WORLDS_WIT).map_err(|e| io(&worlds, e))?;
-    let deps = dir.join("deps/wasi-nn");
-    std::fs::create_dir_all(&deps).map_err(|e| io(&deps, e))?;
-    let nn_file = deps.join("wasi-nn.wit");
-    std::fs::write(&nn_file, nn).map_err(|e| io(&nn_file, e))?;
-    files.extend([worlds, nn_file]);
-    Ok(Written { files, nn_worlds: true })
+    write_if_changed(&worlds, NN_WORLDS_WIT)?;
+    let nn_file = dir.join("deps/wasi-nn/wasi-nn.wit");
+    write_if_changed(&nn_file, &nn)?;
+    Ok(Written { files: vec![glint, worlds, nn_file], nn_worlds: true })
+}
+
+fn write_if_changed(path: &Path, text: &str) -> Result<(), GlintError> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    let io = |e: std::io::Error| GlintError::new(ErrorKind::Config, format!("cannot write {}: {e}", path.display()));
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).map_err(io)?;
+    }
+    std::fs::write(path, text).map_err(io)
 }
 
 #[cfg(test)]
