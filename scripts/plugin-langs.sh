@@ -13,12 +13,12 @@ GLINT=$ROOT/target/release/glint
 VENV=$ROOT/.glint/venv/bin
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export WASM_TOOLS=$VENV/wasm-tools COMPONENTIZE_PY=$VENV/componentize-py CARGO_TARGET_DIR=$ROOT/target/plugin-skeletons
+export WASM_TOOLS=$VENV/wasm-tools COMPONENTIZE_PY=$VENV/componentize-py
 
 for lang in rust python js; do
   "$GLINT" plugins new "audit-$lang" --world auditor --lang "$lang" --dir "$work" >/dev/null
   [ "$lang" = js ] && ln -s "$ROOT/plugins/examples/table-export/node_modules" "$work/audit-js/node_modules"
-  "$work/audit-$lang/build.sh" >"$work/build-$lang.log" 2>&1 || { cat "$work/build-$lang.log"; exit 1; }
+  CARGO_TARGET_DIR=$ROOT/target/plugin-skeletons "$work/audit-$lang/build.sh" >"$work/build-$lang.log" 2>&1 || { cat "$work/build-$lang.log"; exit 1; }
 done
 
 steps() { # FILE CACHE -> the steps JSON of `glint plugins check`
@@ -47,9 +47,13 @@ for line in open(sys.argv[1]):
     rows[lang] = dict(size=int(size), cold=cold["compile"], cached=warm["compile"], canary=warm["canary"],
                       call=est["median"]["point_estimate"] / 1e3)
 r = rows["rust"]
-print(f"{'auditor':<8} {'size':>12} {'compile, empty cache':>22} {'compile, cached':>17} {'canary':>9} {'check-input (median)':>22}")
+def cell(lang, key, text):
+    base = r[key]
+    if lang == "rust" or base == 0:
+        return f"{text:>14}        "
+    return f"{text:>14} {'(' + format(rows[lang][key] / base, ',.0f') + 'x)':>7}"
+print(f"{'auditor':<8} {'size':>22} {'compile, empty cache':>22} {'compile, cached':>22} {'check-input, median':>22}   canary")
 for lang, v in rows.items():
-    ratio = lambda k: "" if lang == "rust" else f" ({v[k] / max(r[k], 1e-9):.0f}x)"
-    print(f"{lang:<8} {v['size']:>9,} B{ratio('size'):>1} {v['cold']:>8} ms{ratio('cold')} {v['cached']:>8} ms{ratio('cached')} "
-          f"{v['canary']:>5} ms {v['call']:>10.1f} us{ratio('call')}")
+    print(f"{lang:<8}{cell(lang, 'size', format(v['size'], ',') + ' B')}{cell(lang, 'cold', str(v['cold']) + ' ms')}"
+          f"{cell(lang, 'cached', str(v['cached']) + ' ms')}{cell(lang, 'call', format(v['call'], '.1f') + ' us')}   {v['canary']} ms")
 PY
