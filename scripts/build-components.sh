@@ -72,3 +72,10 @@ wrap glint_misbehave_export tests/plugins/misbehave-export.wasm
 web=components/target/wasm32-wasip2/release/glint_web.wasm
 "$WASM_TOOLS" validate "$web"
 echo "$web: $(stat -c %s "$web") bytes"
+
+# The app for a stock Spin edge (spin-edge.toml): spin-sdk 5.2, wasi:http 0.2,
+# only Spin's imports; it forwards the API to a glint node.
+(cd components && guest_cargo build --release --locked --target wasm32-wasip2 -p glint-web-edge)
+edge=components/target/wasm32-wasip2/release/glint_web_edge.wasm
+"$WASM_TOOLS" validate "$edge"
+echo "$edge: $(stat -c %s "$edge") bytes"

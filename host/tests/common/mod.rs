@@ -146,7 +146,25 @@ pub fn try_request_with(addr: &str, method: &str, target: &str, headers: &[(&str
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no end of headers"))?;
     let headers = String::from_utf8_lossy(&raw[..split]).into_owned();
     let status = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-    Ok(Reply { status, headers, body: raw[split + 4..].to_vec() })
+    let chunked = headers.lines().any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
+    let body = if chunked { dechunk(&raw[split + 4..]) } else { raw[split + 4..].to_vec() };
+    Ok(Reply { status, headers, body })
+}
+
+/// A `Transfer-Encoding: chunked` body, decoded (servers other than glint's,
+/// such as Spin, send answers that way).
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size_text = String::from_utf8_lossy(&raw[..eol]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).expect("chunk size");
+        if size == 0 {
+            break;
+        }
+        body.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
+        raw = &raw[eol + 2 + size + 2..];
+    }
+    body
 }
 
 /// A signed-in session: its cookie and CSRF token go with every request.

@@ -1,0 +1,162 @@
+//! The web app for a stock Spin edge (`components/web-edge`, `spin-edge.toml`),
+//! checked with Spin's own artefacts, not with glint's:
+//!
+//! - `wasm-tools component targets` against Spin's `spin:up/http-trigger@3.6.0`
+//!   world, read from the WIT that ships in the spin-sdk 5.2 crate the edge
+//!   build is compiled with (the cargo registry's copy); its imports name
+//!   nothing of glint's own interfaces;
+//! - the real Spin CLI (`GLINT_SPIN_BIN`, else `../shared/tools/spin/spin`
+//!   beside the checkout; skipped with a message where neither exists) serves
+//!   it in front of a real `glint up` node on loopback: the page, guest and
+//!   signed-in detection, feedback and history, the CSRF and cross-site
+//!   refusals, and a clear 502 when the node is gone.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const EDGE_WASM: &str = "components/target/wasm32-wasip2/release/glint_web_edge.wasm";
+const SPIN_WORLD: &str = "spin:up/http-trigger@3.6.0";
+
+fn wasm_tools() -> PathBuf {
+    home().join(".glint/venv/bin/wasm-tools")
+}
+
+/// The `wit/` folder of the spin-sdk crate the edge build locks (cargo metadata).
+fn spin_sdk_wit() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--locked", "--format-version", "1", "--manifest-path"])
+        .arg(home().join("components/Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sdk = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "spin-sdk" && p["version"].as_str().is_some_and(|v| v.starts_with("5.")))
+        .expect("the edge build's spin-sdk 5 in components/Cargo.lock");
+    PathBuf::from(sdk["manifest_path"].as_str().unwrap()).parent().unwrap().join("wit")
+}
+
+#[test]
+fn the_edge_build_targets_spins_http_trigger_world_and_imports_nothing_of_glint() {
+    let wasm = home().join(EDGE_WASM);
+    assert!(wasm.is_file(), "{} is missing: run scripts/setup.sh", wasm.display());
+    let wit = spin_sdk_wit();
+    let out = Command::new(wasm_tools()).args(["component", "targets"]).arg(&wit).arg(&wasm).args(["--world", SPIN_WORLD]).output().unwrap();
+    assert!(out.status.success(), "{} does not target {SPIN_WORLD} of {}: {}", wasm.display(), wit.display(), String::from_utf8_lossy(&out.stderr));
+    // The web component, which imports glint's platform interfaces, does not.
+    let web = home().join("components/target/wasm32-wasip2/release/glint_web.wasm");
+    let out = Command::new(wasm_tools()).args(["component", "targets"]).arg(&wit).arg(&web).args(["--world", SPIN_WORLD]).output().unwrap();
+    assert!(!out.status.success(), "the glint-linked web component should not fit Spin's world");
+
+    let out = Command::new(wasm_tools()).args(["component", "wit"]).arg(&wasm).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let imports: Vec<&str> = text.lines().map(str::trim).filter(|l| l.starts_with("import ")).collect();
+    assert!(!imports.is_empty() && imports.iter().all(|i| !i.contains("glint:")), "{imports:?}");
+    assert!(imports.iter().any(|i| i.contains("wasi:http/outgoing-handler@0.2")), "{imports:?}");
+    assert!(text.contains("export wasi:http/incoming-handler@0.2.0"), "{text}");
+}
+
+/// `spin up` of spin-edge.toml in front of `node`; killed on drop.
+struct Edge {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Edge {
+    /// `spin up` runs the trigger as a child process: end the whole group.
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group this test started.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn spin_bin() -> Option<PathBuf> {
+    let bin = std::env::var_os("GLINT_SPIN_BIN").map(PathBuf::from).unwrap_or_else(|| home().join("../shared/tools/spin/spin"));
+    bin.is_file().then_some(bin)
+}
+
+fn spin_up(spin: &PathBuf, node: &str) -> Edge {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(spin)
+        .current_dir(home())
+        .args(["up", "-f", "spin-edge.toml", "--listen", &addr, "--state-dir"])
+        .arg(temp_dir("spin-state"))
+        .env("SPIN_VARIABLE_GLINT_NODE_URL", format!("http://{node}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("spin up starts");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60), "spin up did not listen on {addr} in 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Edge { child, addr }
+}
+
+#[test]
+fn real_spin_serves_the_edge_in_front_of_a_glint_node() {
+    let Some(spin) = spin_bin() else {
+        eprintln!("skipped: no Spin CLI (set GLINT_SPIN_BIN, or put it at ../shared/tools/spin/spin)");
+        return;
+    };
+    let mut node = start(&[]);
+    add_user(&node, "alice", "user", "alice-pass-1");
+    let edge = spin_up(&spin, &node.addr);
+
+    // The page comes from the edge itself, with the node's content policy.
+    let page = request(&edge.addr, "GET", "/", b"");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("<h1") && page.header("content-security-policy").unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(request(&edge.addr, "GET", "/app.js", b"").status, 200);
+    // The API is the node's.
+    assert_eq!(request(&edge.addr, "GET", "/api/models", b"").json(), request(&node.addr, "GET", "/api/models", b"").json());
+    let guest = request(&edge.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea());
+    assert_eq!(guest.status, 200, "{}", guest.text());
+    assert_eq!(guest.json()["detections"][0]["label"], "cat");
+    assert_eq!(request(&edge.addr, "GET", "/examples", b"").json(), request(&node.addr, "GET", "/examples", b"").json());
+
+    // Signed in through the edge: the session cookie and CSRF token work there.
+    let alice = Client::login(&edge.addr, "alice", "alice-pass-1");
+    let r = alice.send("POST", "/api/detect?prompt=a%20cat%20.%20a%20dog", &chelsea());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let id = r.json()["result_id"].as_str().unwrap().to_string();
+    let body = serde_json::json!({ "result_id": id, "rating": 5, "comment": "via the edge" }).to_string();
+    assert_eq!(alice.send("POST", "/api/feedback", body.as_bytes()).status, 201);
+    let history = alice.send("GET", "/api/history", b"").json();
+    assert_eq!(history[0]["result_id"], id.as_str(), "{history}");
+    // The node holds it: the same session reads it there directly.
+    let direct = request_with(&node.addr, "GET", "/api/history", &[("Cookie", &alice.cookie)], b"").json();
+    assert_eq!(direct, history);
+    // A missing CSRF token, and a page of another site, are refused.
+    let r = request_with(&edge.addr, "POST", "/api/feedback", &[("Cookie", &alice.cookie)], body.as_bytes());
+    assert_eq!(r.status, 403, "{}", r.text());
+    let r = request_with(&edge.addr, "POST", "/api/session", &[("Origin", "http://evil.example")], b"{}");
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("cross-site"), "{}", r.text());
+    // An unknown route is the node's 404.
+    assert_eq!(request(&edge.addr, "GET", "/api/nothing-here", b"").status, 404);
+
+    // Without its node, the edge says so.
+    let _ = node.child.kill();
+    let _ = node.child.wait();
+    let r = request(&edge.addr, "GET", "/api/models", b"");
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("did not answer"), "{}", r.text());
+}
