@@ -254,6 +254,17 @@ mod tests {
     }
 
     #[test]
+    fn the_rust_template_in_plugins_examples_is_the_skeleton_as_written() {
+        // plugins/examples/minimal-auditor is `glint plugins new minimal-auditor
+        // --world auditor --lang rust`, kept with its Cargo.lock: it must not drift.
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/examples/minimal-auditor");
+        for t in templates(Role::Auditor, Lang::Rust).into_iter().filter(|t| matches!(t.path, "src/lib.rs" | "Cargo.toml")) {
+            let kept = std::fs::read_to_string(example.join(t.path)).unwrap();
+            assert_eq!(kept, render(t.text, "minimal-auditor", Role::Auditor), "{} differs from the skeleton", t.path);
+        }
+    }
+
+    #[test]
     fn a_skeleton_has_its_wit_sources_and_an_executable_build_script() {
         let parent = std::env::temp_dir().join(format!("glint-skeleton-{}", std::process::id()));
         let home = parent.join("home");
