@@ -79,8 +79,11 @@ async fn exercise(store: &Store) {
     assert_eq!(count(FeedbackFilter { model: Some("other".into()), ..Default::default() }).await, 0);
     let one = store.feedback(&FeedbackFilter { limit: 1, ..Default::default() }).await.unwrap();
     assert_eq!(one.len(), 1);
-    let rated: Vec<String> = store.feedback(&FeedbackFilter { limit: 10, ..Default::default() }).await.unwrap().into_iter().map(|f| f.experiment).collect();
-    assert_eq!(rated, ["", "exp/b"], "feedback carries the arm of the rated result");
+    // (Both ratings may fall in the same millisecond, so their order is not asserted.)
+    let mut rated: Vec<(String, String)> =
+        store.feedback(&FeedbackFilter { limit: 10, ..Default::default() }).await.unwrap().into_iter().map(|f| (f.result_id, f.experiment)).collect();
+    rated.sort();
+    assert_eq!(rated, [("result-0".to_string(), "exp/b".to_string()), ("result-1".to_string(), String::new())], "feedback carries the arm of the rated result");
 
     // Experiments: the first assignment holds (as if two replicas raced), the
     // live state is one row per experiment, and ratings join the events.
