@@ -18,7 +18,7 @@ pub struct Refusal {
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let body = format!("{{\"error\":{{\"status\":{},\"message\":{}}}}}", self.status, json_string(&self.message));
+        let body = serde_json::json!({ "error": { "status": self.status, "message": self.message } }).to_string();
         Response::builder().status(self.status).header("content-type", "application/json").body(body).build()
     }
 }
@@ -83,19 +83,4 @@ fn site_host(req: &Request) -> String {
         .or_else(|| authority(req.uri()))
         .or_else(|| header("spin-full-url").and_then(|u| authority(&u)))
         .unwrap_or_default()
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -14,16 +14,11 @@
 //! the node would; the node still checks roles, sessions and CSRF tokens.
 
 mod forward;
+#[path = "../../web/src/page.rs"]
+mod page;
 
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
-
-const INDEX_HTML: &str = include_str!("../../web/assets/index.html");
-const APP_JS: &str = include_str!("../../web/assets/app.js");
-/// The same policy as the node's UI: no inline script, no framing, nothing
-/// from elsewhere.
-const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
-                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 #[http_component]
 async fn handle(req: Request) -> Response {
@@ -33,20 +28,16 @@ async fn handle(req: Request) -> Response {
             Response::builder()
                 .status(200)
                 .header("content-type", "text/html; charset=utf-8")
-                .header("content-security-policy", CSP)
-                .body(INDEX_HTML.replace("__SITE_TITLE__", &html_escape(&title)))
+                .header("content-security-policy", page::CSP)
+                .body(page::index(&title))
                 .build()
         }
         (Method::Get, "/app.js") => {
-            Response::builder().status(200).header("content-type", "text/javascript; charset=utf-8").body(APP_JS).build()
+            Response::builder().status(200).header("content-type", "text/javascript; charset=utf-8").body(page::APP_JS).build()
         }
         _ => match forward::to_node(req).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
         },
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

@@ -12,6 +12,7 @@ mod examples;
 mod feedback_api;
 mod inputs;
 mod json;
+mod page;
 mod prefs_api;
 mod query;
 mod reply;
@@ -24,13 +25,6 @@ use spin_sdk::http_service;
 mod bindings {
     wit_bindgen::generate!({ world: "app", path: "../../wit", generate_all });
 }
-
-const INDEX_HTML: &str = include_str!("../assets/index.html");
-const APP_JS: &str = include_str!("../assets/app.js");
-/// No inline script, no framing, nothing from elsewhere (inline `style`
-/// attributes are allowed: they cannot run code).
-const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
-                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 #[http_service]
 async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
@@ -46,12 +40,11 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         (&Method::GET, "/" | "/index.html") => {
             // spin.toml's site_title variable (spin:variables), when set, names the site.
             let title = spin_sdk::variables::get("site_title").await.unwrap_or_default();
-            let page = INDEX_HTML.replace("__SITE_TITLE__", &html_escape(&title));
-            let mut r = reply::reply(StatusCode::OK, "text/html; charset=utf-8", page);
-            r.headers_mut().insert("content-security-policy", CSP.parse().expect("ascii"));
+            let mut r = reply::reply(StatusCode::OK, "text/html; charset=utf-8", page::index(&title));
+            r.headers_mut().insert("content-security-policy", page::CSP.parse().expect("ascii"));
             r
         }
-        (&Method::GET, "/app.js") => reply::reply(StatusCode::OK, "text/javascript; charset=utf-8", APP_JS),
+        (&Method::GET, "/app.js") => reply::reply(StatusCode::OK, "text/javascript; charset=utf-8", page::APP_JS),
         (&Method::GET, "/examples") => examples::list(),
         (&Method::GET, p) if p.starts_with("/examples/") => examples::get(&p["/examples/".len()..]),
         (&Method::GET, "/api/models") => detect_api::models(),
@@ -73,8 +66,4 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         _ => reply::error(StatusCode::NOT_FOUND, &format!("no page {path}")),
     };
     Ok(reply.map(|body| http_body_util::Full::new(bytes::Bytes::from(body))))
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
