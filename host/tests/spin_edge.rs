@@ -13,20 +13,17 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::gradio::free_port;
+use common::live::wasm_tools;
 use common::*;
 
 const EDGE_WASM: &str = "components/target/wasm32-wasip2/release/glint_web_edge.wasm";
 const SPIN_WORLD: &str = "spin:up/http-trigger@3.6.0";
-
-fn wasm_tools() -> PathBuf {
-    home().join(".glint/venv/bin/wasm-tools")
-}
 
 /// The `wit/` folder of the spin-sdk crate the edge build locks (cargo metadata).
 fn spin_sdk_wit() -> PathBuf {
@@ -90,8 +87,7 @@ fn spin_bin() -> Option<PathBuf> {
 }
 
 fn spin_up(spin: &PathBuf, node: &str) -> Edge {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = format!("127.0.0.1:{}", free_port());
     let child = Command::new(spin)
         .current_dir(home())
         .args(["up", "-f", "spin-edge.toml", "--listen", &addr, "--state-dir"])

@@ -19,7 +19,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::live::temp_home;
+use common::live::{temp_home, wasm_tools};
 use common::*;
 
 const USER: (&str, &str) = ("alice", "alice-pass-1");
@@ -50,7 +50,7 @@ fn check(wasm: &Path) -> (bool, String) {
 /// Runs a plugin folder's build.sh with the tools setup installed.
 fn build(dir: &Path) {
     let out = Command::new(dir.join("build.sh"))
-        .env("WASM_TOOLS", tool("wasm-tools"))
+        .env("WASM_TOOLS", wasm_tools())
         .env("COMPONENTIZE_PY", tool("componentize-py"))
         .env("GLINT", env!("CARGO_BIN_EXE_glint"))
         .env("CARGO_TARGET_DIR", home().join("target/plugin-skeletons"))
