@@ -37,7 +37,7 @@ pub fn warm_up(glint: &Glint) -> Vec<Step> {
     for version in versions {
         step(format!("model version {version}"), &mut || {
             let loaded = glint.models.ensure_loaded(&version).map_err(|e| e.message)?;
-            Ok(format!("graph cache {}", format!("{:?}", loaded.graph_cache).to_lowercase()))
+            Ok(format!("graph cache {:?}", loaded.graph_cache).to_lowercase())
         });
     }
     let blank = blank_png();

@@ -28,6 +28,8 @@ pub enum Lang {
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Role::Auditor, Role::Exporter, Role::Allocator, Role::Detector];
+    /// The names users give, in the order of [`Role::ALL`].
     pub const NAMES: [&'static str; 4] = ["auditor", "exporter", "allocator", "detector"];
 
     /// The world of `glint:plugins` a plugin of this role is built for.
@@ -48,26 +50,24 @@ impl Role {
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        [Role::Auditor, Role::Exporter, Role::Allocator, Role::Detector]
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or_else(|| format!("unknown world {s:?}: one of {}", Role::NAMES.join(", ")))
+        Role::ALL.into_iter().find(|r| r.name() == s).ok_or_else(|| format!("unknown world {s:?}: one of {}", Role::NAMES.join(", ")))
     }
 }
 
 impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Rust, Lang::Python, Lang::Js];
+    /// The names users give, in the order of [`Lang::ALL`].
     pub const NAMES: [&'static str; 3] = ["rust", "python", "js"];
+
+    fn name(self) -> &'static str {
+        Lang::NAMES[self as usize]
+    }
 }
 
 impl FromStr for Lang {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "rust" => Ok(Lang::Rust),
-            "python" => Ok(Lang::Python),
-            "js" => Ok(Lang::Js),
-            _ => Err(format!("unknown language {s:?}: one of {}", Lang::NAMES.join(", "))),
-        }
+        Lang::ALL.into_iter().find(|l| l.name() == s).ok_or_else(|| format!("unknown language {s:?}: one of {}", Lang::NAMES.join(", ")))
     }
 }
 
@@ -242,9 +242,20 @@ mod tests {
     }
 
     #[test]
+    fn every_name_parses_back_to_its_value() {
+        for role in Role::ALL {
+            assert_eq!(role.name().parse::<Role>(), Ok(role));
+        }
+        for lang in Lang::ALL {
+            assert_eq!(lang.name().parse::<Lang>(), Ok(lang));
+        }
+        assert!("python3".parse::<Lang>().unwrap_err().contains("rust, python, js"));
+    }
+
+    #[test]
     fn every_template_is_filled_in() {
-        for role in [Role::Auditor, Role::Exporter, Role::Allocator, Role::Detector] {
-            for lang in [Lang::Rust, Lang::Python, Lang::Js] {
+        for role in Role::ALL {
+            for lang in Lang::ALL {
                 for t in templates(role, lang) {
                     let text = render(t.text, "my-plugin", role);
                     assert!(!text.contains("{{"), "{role:?} {lang:?} {}: {text}", t.path);
