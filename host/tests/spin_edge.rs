@@ -9,10 +9,14 @@
 //!   beside the checkout; skipped with a message where neither exists) serves
 //!   it in front of a real `glint up` node on loopback: the page, guest and
 //!   signed-in detection, feedback and history, the CSRF and cross-site
-//!   refusals, and a clear 502 when the node is gone.
+//!   refusals, and a clear 502 when the node is gone;
+//! - `glint up` serves the same manifest with Spin's interfaces only, and the
+//!   same checks pass; an outbound request outside `allowed_outbound_hosts`
+//!   is refused, and glint-platform components may not ask for one.
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -86,11 +90,14 @@ fn spin_bin() -> Option<PathBuf> {
     bin.is_file().then_some(bin)
 }
 
-fn spin_up(spin: &PathBuf, node: &str) -> Edge {
+fn spin_up(spin: &PathBuf, manifest: &std::path::Path, node: &str) -> Edge {
     let addr = format!("127.0.0.1:{}", free_port());
     let child = Command::new(spin)
         .current_dir(home())
-        .args(["up", "-f", "spin-edge.toml", "--listen", &addr, "--state-dir"])
+        .arg("up")
+        .arg("-f")
+        .arg(manifest)
+        .args(["--listen", &addr, "--state-dir"])
         .arg(temp_dir("spin-state"))
         .env("SPIN_VARIABLE_GLINT_NODE_URL", format!("http://{node}"))
         .stdout(Stdio::null())
@@ -114,22 +121,162 @@ fn real_spin_serves_the_edge_in_front_of_a_glint_node() {
     };
     let mut node = start(&[]);
     add_user(&node, "alice", "user", "alice-pass-1");
-    let edge = spin_up(&spin, &node.addr);
+    let edge = spin_up(&spin, &home().join("spin-edge.toml"), &node.addr);
+    the_edge_serves_the_app_of(&mut node, &edge.addr);
+}
 
+/// `glint up --manifest spin-edge.toml`: Spin's interfaces only.
+struct GlintEdge {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl Drop for GlintEdge {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn glint_up_edge(manifest: &std::path::Path, node: &str) -> GlintEdge {
+    let log = temp_dir("glint-edge").join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glint"))
+        .current_dir(home())
+        .arg("up")
+        .arg("--manifest")
+        .arg(manifest)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("SPIN_VARIABLE_GLINT_NODE_URL", format!("http://{node}"))
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("glint up starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next());
+    let addr = addr.unwrap_or_else(|| panic!("no address in {line:?}: {}", std::fs::read_to_string(&log).unwrap_or_default())).to_string();
+    GlintEdge { child, addr, log }
+}
+
+#[test]
+fn glint_up_serves_the_edge_with_spins_interfaces_only() {
+    let mut node = start(&[]);
+    add_user(&node, "alice", "user", "alice-pass-1");
+    let edge = glint_up_edge(&home().join("spin-edge.toml"), &node.addr);
+    let log = std::fs::read_to_string(&edge.log).unwrap();
+    assert!(log.contains("Spin's interfaces only") && log.contains("no model, database or glint interface is linked"), "{log}");
+    assert!(!log.contains("model version loaded") && !log.contains("audit plugin"), "the edge loads nothing of glint's: {log}");
+    the_edge_serves_the_app_of(&mut node, &edge.addr);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outbound {
+    Allowed,
+    Denied,
+    /// The manifest is refused at start.
+    Refused,
+}
+
+/// spin-edge.toml with `allowed_outbound_hosts` replaced by `hosts`, in a folder of its own.
+fn edge_manifest_allowing(hosts: &str) -> PathBuf {
+    let text = std::fs::read_to_string(home().join("spin-edge.toml"))
+        .unwrap()
+        .replace(r#"allowed_outbound_hosts = ["{{ glint_node_url }}"]"#, &format!("allowed_outbound_hosts = [{hosts}]"))
+        .replace("components/target/", &format!("{}/components/target/", home().display()));
+    assert!(text.contains(&format!("allowed_outbound_hosts = [{hosts}]")), "the test's edit applies");
+    let path = temp_dir("edge-manifest").join("spin-edge.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn glint_up_holds_the_edge_to_its_allowed_outbound_hosts() {
+    let node = start(&[]);
+    let port = node.addr.rsplit(':').next().unwrap().to_string();
+    // Entries that let the request to the node out, entries that do not, and
+    // entries refused at start; the real Spin CLI, where there is one, must
+    // judge each the same way.
+    let (p, below, above) = (port.parse::<u32>().unwrap(), port.parse::<u32>().unwrap() - 1, port.parse::<u32>().unwrap() + 1);
+    let cases = [
+        (format!(r#""http://127.0.0.1:{p}""#), Outbound::Allowed),
+        (r#""http://127.0.0.1:*""#.to_string(), Outbound::Allowed),
+        (r#""*://*:*""#.to_string(), Outbound::Allowed),
+        (format!(r#""http://127.0.0.1:{below}..{above}""#), Outbound::Allowed),
+        (r#""http://127.0.0.1:1""#.to_string(), Outbound::Denied),
+        (format!(r#""https://127.0.0.1:{p}""#), Outbound::Denied),
+        (format!(r#""http://localhost:{p}""#), Outbound::Denied),
+        (format!(r#""http://127.0.0.1:{p}..{p}""#), Outbound::Denied),
+        (r#""""#.to_string(), Outbound::Refused),
+        (r#""127.0.0.1""#.to_string(), Outbound::Refused),
+    ];
+    let spin = spin_bin();
+    if spin.is_none() {
+        eprintln!("not compared with Spin: no Spin CLI (set GLINT_SPIN_BIN, or put it at ../shared/tools/spin/spin)");
+    }
+    for (hosts, expected) in &cases {
+        let manifest = edge_manifest_allowing(hosts);
+        if *expected == Outbound::Refused {
+            let out = Command::new(env!("CARGO_BIN_EXE_glint")).arg("up").arg("--manifest").arg(&manifest).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success() && err.contains("allowed_outbound_hosts"), "glint up, allowed_outbound_hosts = [{hosts}]: {err}");
+            if let Some(spin) = &spin {
+                let out = Command::new(spin).arg("up").arg("-f").arg(&manifest).args(["--listen", "127.0.0.1:1"]).output().unwrap();
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(!out.status.success() && err.contains("allowed_outbound_hosts"), "Spin, allowed_outbound_hosts = [{hosts}]: {err}");
+            }
+            continue;
+        }
+        let edge = glint_up_edge(&manifest, &node.addr);
+        assert_eq!(request(&edge.addr, "GET", "/", b"").status, 200, "the page is the edge's own");
+        let status = request(&edge.addr, "GET", "/api/models", b"").status;
+        assert_eq!(status, if *expected == Outbound::Allowed { 200 } else { 502 }, "glint up, allowed_outbound_hosts = [{hosts}]");
+        if *expected == Outbound::Denied {
+            let log = std::fs::read_to_string(&edge.log).unwrap();
+            assert!(log.contains(&format!("outbound request to http://{} denied", node.addr)), "{log}");
+        }
+        if let Some(spin) = &spin {
+            let edge = spin_up(spin, &manifest, &node.addr);
+            let spins = request(&edge.addr, "GET", "/api/models", b"").status;
+            assert_eq!(spins, status, "Spin and glint disagree on allowed_outbound_hosts = [{hosts}]");
+        }
+    }
+
+    // glint's own platform components get no outbound network at all.
+    let dir = temp_dir("platform-manifest");
+    let text = std::fs::read_to_string(home().join("spin.toml"))
+        .unwrap()
+        .replacen("allowed_outbound_hosts = []", "allowed_outbound_hosts = [\"https://example.com\"]", 1)
+        .replace("components/target/", &format!("{}/components/target/", home().display()));
+    assert!(text.contains("example.com"), "the test's edit applies");
+    std::fs::write(dir.join("spin.toml"), text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_glint"))
+        .current_dir(home())
+        .args(["up", "--listen", "127.0.0.1:0", "--manifest"])
+        .arg(dir.join("spin.toml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("allowed_outbound_hosts") && err.contains("no outbound network"), "{err}");
+}
+
+/// The page, the API through the edge, signed-in work, CSRF and cross-site
+/// refusals, and a 502 once the node is gone (it is stopped here).
+fn the_edge_serves_the_app_of(node: &mut Server, edge: &str) {
     // The page comes from the edge itself, with the node's content policy.
-    let page = request(&edge.addr, "GET", "/", b"");
+    let page = request(edge, "GET", "/", b"");
     assert_eq!(page.status, 200);
     assert!(page.text().contains("<h1") && page.header("content-security-policy").unwrap().contains("frame-ancestors 'none'"));
-    assert_eq!(request(&edge.addr, "GET", "/app.js", b"").status, 200);
+    assert_eq!(request(edge, "GET", "/app.js", b"").status, 200);
     // The API is the node's.
-    assert_eq!(request(&edge.addr, "GET", "/api/models", b"").json(), request(&node.addr, "GET", "/api/models", b"").json());
-    let guest = request(&edge.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea());
+    assert_eq!(request(edge, "GET", "/api/models", b"").json(), request(&node.addr, "GET", "/api/models", b"").json());
+    let guest = request(edge, "POST", "/api/detect?prompt=a%20cat", &chelsea());
     assert_eq!(guest.status, 200, "{}", guest.text());
     assert_eq!(guest.json()["detections"][0]["label"], "cat");
-    assert_eq!(request(&edge.addr, "GET", "/examples", b"").json(), request(&node.addr, "GET", "/examples", b"").json());
+    assert_eq!(request(edge, "GET", "/examples", b"").json(), request(&node.addr, "GET", "/examples", b"").json());
 
     // Signed in through the edge: the session cookie and CSRF token work there.
-    let alice = Client::login(&edge.addr, "alice", "alice-pass-1");
+    let alice = Client::login(edge, "alice", "alice-pass-1");
     let r = alice.send("POST", "/api/detect?prompt=a%20cat%20.%20a%20dog", &chelsea());
     assert_eq!(r.status, 200, "{}", r.text());
     let id = r.json()["result_id"].as_str().unwrap().to_string();
@@ -141,18 +288,18 @@ fn real_spin_serves_the_edge_in_front_of_a_glint_node() {
     let direct = request_with(&node.addr, "GET", "/api/history", &[("Cookie", &alice.cookie)], b"").json();
     assert_eq!(direct, history);
     // A missing CSRF token, and a page of another site, are refused.
-    let r = request_with(&edge.addr, "POST", "/api/feedback", &[("Cookie", &alice.cookie)], body.as_bytes());
+    let r = request_with(edge, "POST", "/api/feedback", &[("Cookie", &alice.cookie)], body.as_bytes());
     assert_eq!(r.status, 403, "{}", r.text());
-    let r = request_with(&edge.addr, "POST", "/api/session", &[("Origin", "http://evil.example")], b"{}");
+    let r = request_with(edge, "POST", "/api/session", &[("Origin", "http://evil.example")], b"{}");
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(r.text().contains("cross-site"), "{}", r.text());
     // An unknown route is the node's 404.
-    assert_eq!(request(&edge.addr, "GET", "/api/nothing-here", b"").status, 404);
+    assert_eq!(request(edge, "GET", "/api/nothing-here", b"").status, 404);
 
     // Without its node, the edge says so.
     let _ = node.child.kill();
     let _ = node.child.wait();
-    let r = request(&edge.addr, "GET", "/api/models", b"");
+    let r = request(edge, "GET", "/api/models", b"");
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(r.json()["error"]["message"].as_str().unwrap().contains("did not answer"), "{}", r.text());
 }

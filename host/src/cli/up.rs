@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use glint::auth::Accounts;
 use glint::experiments::Experiments;
 use glint::live::Live;
-use glint::spin::{HttpTrigger, SpinManifest};
+use glint::engine::{EngineOptions, PluginEngine};
+use glint::spin::{AppKind, HttpTrigger, SpinManifest, SpinOnlyTrigger};
 use glint::store::Store;
 use glint::{Config, Glint};
 
@@ -19,7 +20,8 @@ pub struct UpArgs {
     /// The Spin manifest (v2) describing the app.
     #[arg(long, default_value = "spin.toml")]
     manifest: PathBuf,
-    /// Address to listen on (default: [application.tool.glint] listen, else 127.0.0.1:8080).
+    /// Address to listen on (default: [application.tool.glint] listen, else
+    /// 127.0.0.1:8080, or 127.0.0.1:3000 as Spin for components built for stock Spin).
     #[arg(long)]
     listen: Option<String>,
     /// The database: a sqlite file or postgres://user@host/db (default:
@@ -38,6 +40,10 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let path = if args.manifest.is_absolute() { args.manifest.clone() } else { config.home.join(&args.manifest) };
     let manifest = SpinManifest::load(&path)?;
+    if AppKind::of(&manifest)? == AppKind::SpinOnly {
+        return run_spin_only(manifest, args, started);
+    }
+    glint::spin::trigger::check_grants(&manifest)?;
     let settings = manifest.glint.clone();
     if let Some(m) = settings.default_model {
         config.default_model = m;
@@ -95,6 +101,34 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
             tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         // The first line of stdout is the address: scripts and tests read it.
+        println!("glint: serving app {app} on http://{addr} ({})", routes.join(", "));
+        eprintln!("glint: ready, {} ms after glint up began", started.elapsed().as_millis());
+        trigger.serve(listener, glint::serve::stop_signal()).await
+    })
+}
+
+/// Serves a manifest of components built for stock Spin (wasi:http 0.2) as
+/// `spin up` would: Spin's interfaces only, no model, no database.
+fn run_spin_only(manifest: SpinManifest, args: UpArgs, started: Instant) -> anyhow::Result<()> {
+    if args.database.is_some() {
+        eprintln!("glint: warning: --database is ignored: components built for stock Spin get no glint database");
+    }
+    let listen = args.listen.or(manifest.glint.listen.clone()).unwrap_or_else(|| "127.0.0.1:3000".into());
+    let max_body = manifest.glint.limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY);
+    let app = manifest.application.name.clone();
+    let routes: Vec<String> = manifest.routes.iter().map(|r| format!("{} -> {}", r.route, r.component)).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let engine = PluginEngine::new(EngineOptions::default())?;
+        let trigger = Arc::new(SpinOnlyTrigger::new(engine, manifest, max_body, |k| std::env::var(k).ok())?);
+        eprintln!(
+            "glint: serving components built for stock Spin with Spin's interfaces only (wasi 0.2, wasi:http 0.2, \
+             fermyon:spin/variables@2.0.0); no model, database or glint interface is linked; {}",
+            trigger.outbound_summary().join("; ")
+        );
+        let listener =
+            tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
         println!("glint: serving app {app} on http://{addr} ({})", routes.join(", "));
         eprintln!("glint: ready, {} ms after glint up began", started.elapsed().as_millis());
         trigger.serve(listener, glint::serve::stop_signal()).await

@@ -73,6 +73,7 @@ impl HttpTrigger {
         variables::add_to_linker(&mut linker, |s: &mut AppState| &s.grants.variables)?;
         key_value::add_to_linker(&mut linker, AppState::kv_view)?;
         let mut apps = BTreeMap::new();
+        check_grants(&manifest)?;
         for (id, c) in &manifest.components {
             let wasm = std::fs::read(&c.source).with_context(|| {
                 format!("component {id}: cannot read {} (build it with scripts/build-components.sh)", c.source.display())
@@ -295,6 +296,21 @@ impl HttpTrigger {
     }
 }
 
+/// Refuses what spin.toml may ask but glint's platform components never get:
+/// outbound network (only components built for stock Spin, served with
+/// Spin's interfaces, may reach other hosts).
+pub fn check_grants(manifest: &SpinManifest) -> anyhow::Result<()> {
+    for (id, c) in &manifest.components {
+        if !c.allowed_outbound_hosts.is_empty() {
+            anyhow::bail!(
+                "component {id}: allowed_outbound_hosts: components on glint's platform get no outbound network \
+                 (only components built for stock Spin, served with Spin's interfaces, may reach other hosts)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `{"error": {"status": 413, "message": "..."}}`
 pub fn error_response(status: u16, message: &str) -> Response {
     let body = serde_json::json!({ "error": { "status": status, "message": message } }).to_string();
@@ -313,7 +329,7 @@ fn text_response(status: u16, content_type: &str, body: String) -> Response {
 /// sniffing (an upload served back is never run as script or HTML), no
 /// framing by other sites, and no full URLs (with ids in them) in the
 /// Referer sent elsewhere. The page's Content-Security-Policy is the app's.
-fn security_headers(headers: &mut http::HeaderMap) {
+pub(crate) fn security_headers(headers: &mut http::HeaderMap) {
     use http::header::{HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

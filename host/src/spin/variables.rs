@@ -46,6 +46,42 @@ impl<U> variables::HostWithStore<U> for VariablesData {
     }
 }
 
+/// `fermyon:spin/variables@2.0.0`, the same answers for components built
+/// with spin-sdk 2 to 5 (wasi:http 0.2), which glint serves with Spin's
+/// interfaces only.
+mod fermyon_v2 {
+    wasmtime::component::bindgen!({
+        inline: "
+            package fermyon:spin@2.0.0;
+            interface variables {
+                get: func(name: string) -> result<string, error>;
+                variant error { invalid-name(string), undefined(string), provider(string), other(string) }
+            }
+            world spin-variables { import variables; }
+        ",
+        world: "spin-variables",
+    });
+}
+
+use fermyon_v2::fermyon::spin::variables as variables_v2;
+
+impl variables_v2::Host for &Variables {
+    fn get(&mut self, name: String) -> Result<String, variables_v2::Error> {
+        if !valid_name(&name) {
+            return Err(variables_v2::Error::InvalidName(format!("{name:?}: use lower-case letters, digits and '_'")));
+        }
+        self.0.get(&name).cloned().ok_or(variables_v2::Error::Undefined(name))
+    }
+}
+
+/// Adds `fermyon:spin/variables@2.0.0` to a linker; `get` picks a store's variables.
+pub fn add_v2_to_linker<T: Send + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+    get: fn(&mut T) -> &Variables,
+) -> anyhow::Result<()> {
+    Ok(variables_v2::add_to_linker::<T, VariablesData>(linker, get)?)
+}
+
 /// Adds the interface to an app linker; `get` picks a store's variables.
 pub fn add_to_linker<T: Send + 'static>(
     linker: &mut wasmtime::component::Linker<T>,
@@ -65,21 +101,26 @@ pub fn resolve(manifest: &SpinManifest, id: &str, env: impl Fn(&str) -> Option<S
     let Some(component) = manifest.components.get(id) else { return Ok(Variables::default()) };
     let mut out = BTreeMap::new();
     for (name, template) in &component.variables {
-        let mut value = String::new();
-        let mut rest = template.as_str();
-        while let Some(start) = rest.find("{{") {
-            value.push_str(&rest[..start]);
-            let end = rest[start..].find("}}").ok_or_else(|| {
-                anyhow::anyhow!("component.{id}.variables.{name}: unclosed {{{{ in {template:?}")
-            })?;
-            let app_var = rest[start + 2..start + end].trim();
-            value.push_str(&app_value(manifest, app_var, &env).map_err(|e| anyhow::anyhow!("component.{id}.variables.{name}: {e}"))?);
-            rest = &rest[start + end + 2..];
-        }
-        value.push_str(rest);
+        let value = fill(manifest, template, &env).map_err(|e| anyhow::anyhow!("component.{id}.variables.{name}: {e}"))?;
         out.insert(name.clone(), value);
     }
     Ok(Variables(out))
+}
+
+/// `template` with each `{{ name }}` replaced by the application variable
+/// `name` (as Spin fills component variables and `allowed_outbound_hosts`).
+pub fn fill(manifest: &SpinManifest, template: &str, env: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut value = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        value.push_str(&rest[..start]);
+        let end = rest[start..].find("}}").ok_or_else(|| format!("unclosed {{{{ in {template:?}"))?;
+        let app_var = rest[start + 2..start + end].trim();
+        value.push_str(&app_value(manifest, app_var, env)?);
+        rest = &rest[start + end + 2..];
+    }
+    value.push_str(rest);
+    Ok(value)
 }
 
 fn app_value(manifest: &SpinManifest, name: &str, env: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
