@@ -303,3 +303,55 @@ fn the_edge_serves_the_app_of(node: &mut Server, edge: &str) {
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(r.json()["error"]["message"].as_str().unwrap().contains("did not answer"), "{}", r.text());
 }
+
+/// spin.toml for a node that trusts proxies on loopback, with a guest limit
+/// of `burst` requests, in a folder of its own.
+fn node_manifest_trusting_loopback(trust: bool, burst: u32) -> PathBuf {
+    let mut text = std::fs::read_to_string(home().join("spin.toml"))
+        .unwrap()
+        .replace("components/target/", &format!("{}/components/target/", home().display()))
+        .replace(r#"source = "samples""#, &format!(r#"source = "{}/samples""#, home().display()))
+        .replace("guest_per_minute = 30\nguest_burst = 10", &format!("guest_per_minute = 1\nguest_burst = {burst}"));
+    assert!(text.contains(&format!("guest_burst = {burst}")), "the test's edit applies");
+    if trust {
+        text = text.replace("[application.tool.glint]\n", "[application.tool.glint]\ntrusted_proxies = [\"127.0.0.1\"]\n");
+    }
+    let path = temp_dir("node-manifest").join("spin.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Guest POSTs as the visitor `xff` through `edge` until one is refused with 429; how many got through.
+fn posts_until_limited(edge: &str, xff: &str) -> usize {
+    for n in 0..20 {
+        let r = request_with(edge, "POST", "/api/detect?prompt=a%20cat", &[("X-Forwarded-For", xff)], b"");
+        if r.status == 429 {
+            return n;
+        }
+        assert_eq!(r.status, 400, "an empty image is refused after the rate limit: {}", r.text());
+    }
+    panic!("no 429 in 20 requests");
+}
+
+#[test]
+fn a_node_that_trusts_the_edge_limits_each_visitor_on_its_own() {
+    let spin = spin_bin();
+    for trust in [true, false] {
+        let manifest = node_manifest_trusting_loopback(trust, 2);
+        let node = start(&["--manifest", manifest.to_str().unwrap()]);
+        let glint_edge = glint_up_edge(&home().join("spin-edge.toml"), &node.addr);
+        let spin_edge = spin.as_ref().map(|s| spin_up(s, &home().join("spin-edge.toml"), &node.addr));
+        let mut edges = vec![("glint up", glint_edge.addr.clone())];
+        edges.extend(spin_edge.as_ref().map(|e| ("Spin", e.addr.clone())));
+        for (i, (which, edge)) in edges.iter().enumerate() {
+            let (a, b) = (format!("198.51.100.{}", 2 * i + 1), format!("198.51.100.{}", 2 * i + 2));
+            let first = posts_until_limited(edge, &a);
+            let second = posts_until_limited(edge, &b);
+            if trust {
+                assert_eq!((first, second), (2, 2), "through {which}: each visitor has a bucket of its own");
+            } else {
+                assert_eq!(second, 0, "through {which}: without trusted_proxies the header is ignored and all share the edge's bucket");
+            }
+        }
+    }
+}

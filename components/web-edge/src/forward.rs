@@ -49,6 +49,9 @@ pub async fn to_node(req: Request) -> Result<Response, Refusal> {
             out.header(name, value.as_str().unwrap_or_default());
         }
     }
+    if let Some(forwarded) = forwarded_for(&req) {
+        out.header("x-forwarded-for", forwarded);
+    }
     let answer: Response = spin_sdk::http::send(out.body(req.into_body()).build())
         .await
         .map_err(|e| refuse(502, format!("the glint node at {node} did not answer: {e}")))?;
@@ -60,6 +63,18 @@ pub async fn to_node(req: Request) -> Result<Response, Refusal> {
         }
     }
     Ok(back.body(answer.into_body()).build())
+}
+
+/// `X-Forwarded-For` for the node: what came in, with the address Spin saw
+/// (`spin-client-addr`) appended, so a node that trusts this edge
+/// (`trusted_proxies`) limits each visitor on its own rather than all together.
+fn forwarded_for(req: &Request) -> Option<String> {
+    let addr = req.header("spin-client-addr")?.as_str()?;
+    let ip = addr.parse::<std::net::SocketAddr>().map(|a| a.ip().to_string()).unwrap_or_else(|_| addr.to_string());
+    Some(match req.header("x-forwarded-for").and_then(|h| h.as_str()) {
+        Some(prior) if !prior.trim().is_empty() => format!("{prior}, {ip}"),
+        _ => ip,
+    })
 }
 
 /// A state-changing request from a page of another site is refused, as the

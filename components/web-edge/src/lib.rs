@@ -6,10 +6,11 @@
 //! outgoing) and Spin variables (`glint_node_url`, `site_title`); nothing of
 //! glint's own interfaces.
 //!
-//! What it forwards: the method, path and query, the body, and the headers a
+//! What it forwards: the method, path and query, the body, the headers a
 //! browser's API call carries (cookies, the CSRF token, content type, bearer
-//! tokens); back come the status, the body and the headers the UI reads
-//! (content type and disposition, Set-Cookie, Retry-After, caching). A
+//! tokens) and `X-Forwarded-For` with the visitor's address; back come the
+//! status, the body and the headers the UI reads (content type and
+//! disposition, Set-Cookie, Retry-After, caching). A
 //! state-changing request whose Origin is another site is refused here, as
 //! the node would; the node still checks roles, sessions and CSRF tokens.
 

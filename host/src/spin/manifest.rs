@@ -109,6 +109,9 @@ pub struct GlintSettings {
     pub default_model: Option<String>,
     pub detect_plugin: Option<String>,
     pub database: Option<String>,
+    /// Proxies (e.g. the edge) whose `X-Forwarded-For` names the client; none by default.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     #[serde(default)]
     pub limits: LimitSettings,
     #[serde(default)]

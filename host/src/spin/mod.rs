@@ -6,6 +6,7 @@
 mod accounts_host;
 mod app_bindings;
 mod app_state;
+mod client_addr;
 pub(crate) mod audit_api;
 pub(crate) mod export_api;
 mod feedback_host;

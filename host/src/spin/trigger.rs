@@ -134,7 +134,8 @@ impl HttpTrigger {
         let cookie = parts.headers.get(http::header::COOKIE).and_then(|c| c.to_str().ok()).and_then(subject::from_cookies).map(str::to_string);
         let minted = (cookie.is_none() && self.experiments.any()).then(crate::clock::random_id);
         let guest_cookie = cookie.or(minted.clone());
-        let admitted = self.gate.admit(&parts, peer.ip(), n).await;
+        let client = super::client_addr::client_ip(peer.ip(), &parts.headers, &self.manifest.glint.trusted_proxies);
+        let admitted = self.gate.admit(&parts, client, n).await;
         let (route, user) = match &admitted {
             Ok(a) => (a.route.path, a.principal.user.clone()),
             Err(_) => ("none", None),
@@ -188,7 +189,7 @@ impl HttpTrigger {
                     Err((status, message)) => self.error_answer(status, &message),
                 }
             }
-            Ok(a) => match self.dispatch(hyper::Request::from_parts(parts, body), a, guest_cookie, peer).await {
+            Ok(a) => match self.dispatch(hyper::Request::from_parts(parts, body), a, guest_cookie, client).await {
                 Ok(r) => r,
                 Err((status, message)) => self.error_answer(status, &message),
             },
@@ -203,7 +204,7 @@ impl HttpTrigger {
         metrics.http_seconds.with_label_values(&[route]).observe(started.elapsed().as_secs_f64());
         tracing::info!(
             target: "glint::access",
-            request_id = %id, %peer, %method, path = %path, user = user.as_deref().unwrap_or("-"),
+            request_id = %id, %peer, %client, %method, path = %path, user = user.as_deref().unwrap_or("-"),
             status, ms = started.elapsed().as_millis() as u64,
         );
         response
@@ -214,7 +215,7 @@ impl HttpTrigger {
         req: hyper::Request<Incoming>,
         admitted: Admitted,
         guest_cookie: Option<String>,
-        peer: SocketAddr,
+        client: std::net::IpAddr,
     ) -> Result<Response, (u16, String)> {
         let path = req.uri().path().to_string();
         let route = self.manifest.route_for(&path).ok_or((404, format!("no route of {} serves {path}", self.manifest.path.display())))?;
@@ -230,7 +231,7 @@ impl HttpTrigger {
         let subject = guest_cookie.filter(|_| self.experiments.any()).map(|c| subject::of(&admitted.principal, &c));
         let cx = RequestContext {
             subject,
-            client: peer.ip(),
+            client,
             glint: self.glint.clone(),
             jobs: self.jobs.clone(),
             accounts: self.gate.accounts.clone(),
