@@ -21,17 +21,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 SECS=${1:-10}
 OUT=.glint/load; mkdir -p "$OUT"
-TOOLS=${GLINT_CACHE:-$HOME/.cache/glint}/tools
-OHA_VERSION=1.16.0
 fail() { echo "load-compare: $*" >&2; exit 1; }
 
 [ -x target/release/glint ] || fail "build glint first: scripts/setup.sh"
-if [ ! -x "$TOOLS/bin/oha" ]; then
-  echo "installing oha $OHA_VERSION (cargo, into $TOOLS)" >&2
-  cargo +stable install oha --version "$OHA_VERSION" --locked --root "$TOOLS" >"$OUT/oha-install.log" 2>&1 \
-    || fail "cargo install oha failed: see $OUT/oha-install.log"
-fi
-OHA=$TOOLS/bin/oha
+OHA=$(scripts/oha.sh) || fail "oha could not be installed (scripts/oha.sh)"
 PY=$(scripts/gradio-venv.sh) || fail "the Gradio venv could not be made (scripts/gradio-venv.sh)"
 
 pids=()

@@ -7,6 +7,7 @@
 //! table). Errors are `{"error": {"status", "message"}}`.
 
 mod account_api;
+mod body;
 mod detect_api;
 mod examples;
 mod feedback_api;
@@ -18,7 +19,6 @@ mod query;
 mod reply;
 
 use http::{Method, StatusCode};
-use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_service;
 
@@ -34,7 +34,7 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let body = if method == Method::GET || method == Method::HEAD {
         Vec::new()
     } else {
-        req.into_body().bytes().await.map_err(|e| anyhow::anyhow!("reading the body: {e:?}"))?.to_vec()
+        body::read(req).await?
     };
     let reply = match (&method, path.as_str()) {
         (&Method::GET, "/" | "/index.html") => {

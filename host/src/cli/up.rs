@@ -97,12 +97,7 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
         }
         let accounts = Accounts { store, session_ttl, throttle: Default::default() };
         let trigger = Arc::new(HttpTrigger::new(glint, manifest, max_body, accounts, live, experiments)?);
-        let listener =
-            tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-        let addr = listener.local_addr()?;
-        // The first line of stdout is the address: scripts and tests read it.
-        println!("glint: serving app {app} on http://{addr} ({})", routes.join(", "));
-        eprintln!("glint: ready, {} ms after glint up began", started.elapsed().as_millis());
+        let listener = listen_and_announce(&listen, &app, &routes, started).await?;
         trigger.serve(listener, glint::serve::stop_signal()).await
     })
 }
@@ -126,11 +121,17 @@ fn run_spin_only(manifest: SpinManifest, args: UpArgs, started: Instant) -> anyh
              fermyon:spin/variables@2.0.0); no model, database or glint interface is linked; {}",
             trigger.outbound_summary().join("; ")
         );
-        let listener =
-            tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-        let addr = listener.local_addr()?;
-        println!("glint: serving app {app} on http://{addr} ({})", routes.join(", "));
-        eprintln!("glint: ready, {} ms after glint up began", started.elapsed().as_millis());
+        let listener = listen_and_announce(&listen, &app, &routes, started).await?;
         trigger.serve(listener, glint::serve::stop_signal()).await
     })
+}
+
+/// Binds `listen` and says where the app is served: the first line of stdout
+/// is the address (scripts and tests read it).
+async fn listen_and_announce(listen: &str, app: &str, routes: &[String], started: Instant) -> anyhow::Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("glint: serving app {app} on http://{addr} ({})", routes.join(", "));
+    eprintln!("glint: ready, {} ms after glint up began", started.elapsed().as_millis());
+    Ok(listener)
 }
