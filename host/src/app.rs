@@ -36,6 +36,7 @@ impl Glint {
             backend: config.backend,
             libs: config.libs.clone(),
             onnx: config.onnx.clone(),
+            openvino: config.openvino.clone(),
             graph_cache: config.graph_cache.clone(),
         };
         let models = Arc::new(ModelRegistry::open(&config.models_dir, options)?);

@@ -35,6 +35,7 @@ pub struct Config {
     pub backend: Option<BackendKind>,
     pub libs: RuntimeLibs,
     pub onnx: OnnxOptions,
+    pub openvino: crate::nn::openvino::OpenvinoOptions,
     /// Where compiled graphs are kept (`$GLINT_CACHE/graphs`; `None`: off).
     pub graph_cache: Option<GraphCache>,
     pub engine: EngineOptions,
@@ -59,6 +60,7 @@ impl Config {
             backend: None,
             libs: RuntimeLibs::locate(home),
             onnx: OnnxOptions::default(),
+            openvino: Default::default(),
             graph_cache: crate::cache_home::cache_home().map(|c| GraphCache::new(c.join("graphs"))),
             engine: EngineOptions::default(),
             limits: RequestLimits::default(),

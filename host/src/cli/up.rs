@@ -60,6 +60,12 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     if let Some(n) = settings.cache_entries {
         config.cache_entries = n;
     }
+    let inference = &settings.inference;
+    if let Some(n) = inference.onnx_sessions {
+        config.onnx.sessions = n.clamp(1, 16);
+    }
+    config.onnx.intra_threads = inference.onnx_threads.map(|n| n.clamp(1, 256));
+    config.openvino.throughput = inference.openvino_hint == Some(glint::spin::manifest::OpenvinoHint::Throughput);
     match settings.audit {
         Some(policy) => config.audit = Some(policy),
         None => eprintln!("glint: warning: {} has no [application.tool.glint.audit]: inputs and outputs are not audited", path.display()),

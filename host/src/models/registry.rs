@@ -39,6 +39,7 @@ pub struct RegistryOptions {
     pub backend: Option<BackendKind>,
     pub libs: RuntimeLibs,
     pub onnx: OnnxOptions,
+    pub openvino: crate::nn::openvino::OpenvinoOptions,
     /// Where compiled graphs are kept (`None`: compiled every time).
     pub graph_cache: Option<GraphCache>,
 }
@@ -373,7 +374,7 @@ impl ModelRegistry {
         };
         let (runtime, version, device) = match backend {
             BackendKind::Onnx => {
-                let v = libs::init_onnxruntime(&self.options.libs.onnxruntime).map_err(|e| anyhow!(e))?;
+                let v = libs::init_onnxruntime(&self.options.libs.onnxruntime, self.options.onnx.intra_threads).map_err(|e| anyhow!(e))?;
                 ("onnxruntime", v, "CPU (CPUExecutionProvider)".to_string())
             }
             BackendKind::Openvino => {
@@ -392,7 +393,7 @@ impl ModelRegistry {
                 (BackendKind::Openvino, g) if g.openvino.is_some() => {
                     let [xml, bin] = g.openvino.as_ref().expect("checked");
                     let precision = &entry.manifest.model.openvino_precision;
-                    nn::openvino::load(&name, &file(xml)?, &file(bin)?, precision, cache)?
+                    nn::openvino::load(&name, &file(xml)?, &file(bin)?, precision, &self.options.openvino, cache)?
                 }
                 _ => anyhow::bail!(
                     "model {}: graph {key} has no {backend} files (available backends: {:?})",

@@ -28,7 +28,7 @@ static ORT: OnceLock<Result<String, String>> = OnceLock::new();
 static OPENVINO: OnceLock<Result<String, String>> = OnceLock::new();
 
 /// Opens ONNX Runtime once per process; returns its version or why not.
-pub fn init_onnxruntime(path: &Path) -> Result<String, String> {
+pub fn init_onnxruntime(path: &Path, intra_threads: Option<usize>) -> Result<String, String> {
     ORT.get_or_init(|| {
         if !path.is_file() {
             return Err(format!(
@@ -50,6 +50,10 @@ pub fn init_onnxruntime(path: &Path) -> Result<String, String> {
             let env = ort::init_from(shown.clone()).with_name("glint");
             let pool = ort::environment::GlobalThreadPoolOptions::default()
                 .with_spin_control(false)
+                .and_then(|p| match intra_threads {
+                    Some(n) => p.with_intra_threads(n),
+                    None => Ok(p),
+                })
                 .unwrap_or_default();
             let _ = env.with_global_thread_pool(pool).commit();
             let _ = ort::api();

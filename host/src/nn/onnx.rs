@@ -21,11 +21,13 @@ use super::{Compute, context, fail, names, no_panic};
 pub struct OnnxOptions {
     /// Sessions kept for the graph: one session runs one compute at a time.
     pub sessions: usize,
+    /// Threads of the process's intra-op pool (`None`: one per core).
+    pub intra_threads: Option<usize>,
 }
 
 impl Default for OnnxOptions {
     fn default() -> Self {
-        OnnxOptions { sessions: 1 }
+        OnnxOptions { sessions: 1, intra_threads: None }
     }
 }
 

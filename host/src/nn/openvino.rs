@@ -27,15 +27,34 @@ struct Inner {
 /// A compiled OpenVINO graph, shared by all execution contexts.
 pub struct OpenvinoGraph(Arc<Inner>);
 
+/// How OpenVINO compiles a graph for the CPU.
+#[derive(Clone, Debug, Default)]
+pub struct OpenvinoOptions {
+    /// The THROUGHPUT performance hint (several streams, each on fewer
+    /// threads: more inferences at once) instead of LATENCY (one inference on
+    /// every core).
+    pub throughput: bool,
+}
+
 /// Loads an IR (`xml` + `bin`) as graph `name` for the CPU with the given
 /// inference precision ("f32", "bf16", "f16"). OpenVINO must be initialised
 /// ([`super::libs::init_openvino`]). With `cache`, OpenVINO keeps the compiled
 /// graph there (its `CACHE_DIR`, one sealed folder per graph) and imports it
 /// every later time instead of compiling.
-pub fn load(name: &str, xml: &[u8], bin: &[u8], precision: &str, cache: Option<CacheUse>) -> anyhow::Result<(Graph, GraphCacheOutcome)> {
+pub fn load(
+    name: &str,
+    xml: &[u8],
+    bin: &[u8],
+    precision: &str,
+    options: &OpenvinoOptions,
+    cache: Option<CacheUse>,
+) -> anyhow::Result<(Graph, GraphCacheOutcome)> {
     let mut core = Core::new().map_err(|e| anyhow!("OpenVINO: {e}"))?;
     core.set_property(&DeviceType::CPU, &RwPropertyKey::HintInferencePrecision, precision)
         .map_err(|e| anyhow!("OpenVINO: cannot set inference precision {precision:?}: {e}"))?;
+    let mode = if options.throughput { "THROUGHPUT" } else { "LATENCY" };
+    core.set_property(&DeviceType::CPU, &RwPropertyKey::HintPerformanceMode, mode)
+        .map_err(|e| anyhow!("OpenVINO: cannot set the performance hint {mode}: {e}"))?;
     let mut weights = OvTensor::new(ElementType::U8, &Shape::new(&[bin.len() as i64]).map_err(ov)?).map_err(ov)?;
     weights.get_raw_data_mut().map_err(ov)?.copy_from_slice(bin);
     let model = core.read_model_from_buffer(xml, Some(&weights)).map_err(ov).context(format!("graph {name}: reading the IR"))?;
@@ -51,7 +70,7 @@ pub fn load(name: &str, xml: &[u8], bin: &[u8], precision: &str, cache: Option<C
     let (compiled, outcome) = match cache {
         None => (compile(&mut core, &model, name)?, GraphCacheOutcome::Disabled),
         Some(c) => {
-            let device = format!("CPU {precision}");
+            let device = format!("CPU {precision} {}", mode.to_lowercase());
             let key = GraphKey { runtime: "openvino", runtime_version: c.runtime_version, device: &device };
             let cached = c.cache.with_entry(&c.cache.entry_dir(&key, &[xml, bin]), |dir, _| {
                 // With CACHE_DIR set, OpenVINO imports the compiled blob it

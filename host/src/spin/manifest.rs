@@ -120,6 +120,9 @@ pub struct GlintSettings {
     pub cache_entries: Option<usize>,
     #[serde(default)]
     pub jobs: JobsSettings,
+    /// How the runtimes share the cores (`[application.tool.glint.inference]`).
+    #[serde(default)]
+    pub inference: InferenceSettings,
     #[serde(default)]
     pub accounts: AccountSettings,
     /// The audit policy; without it nothing is audited (and `glint up` says so).
@@ -134,6 +137,27 @@ pub struct GlintSettings {
     /// [`SpinManifest::experiments`] holds them checked.
     #[serde(default)]
     pub experiments: BTreeMap<String, Spanned<crate::experiments::RawExperiment>>,
+}
+
+/// `[application.tool.glint.inference]`: how inferences share the cores.
+/// Measured by `scripts/inference-sweep.sh`; the defaults favour one
+/// request's latency and memory, the alternatives several at once.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InferenceSettings {
+    /// ONNX Runtime sessions per graph (default 1): each runs one inference at a time.
+    pub onnx_sessions: Option<usize>,
+    /// Threads of ONNX Runtime's intra-op pool (default: one per core).
+    pub onnx_threads: Option<usize>,
+    /// OpenVINO's performance hint: "latency" (default) or "throughput".
+    pub openvino_hint: Option<OpenvinoHint>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpenvinoHint {
+    Latency,
+    Throughput,
 }
 
 /// `[application.tool.glint.accounts]`.
@@ -390,6 +414,19 @@ anything = "goes"
 
     fn parse(text: &str) -> Result<SpinManifest, ManifestError> {
         SpinManifest::parse(Path::new("/app/spin.toml"), text)
+    }
+
+    #[test]
+    fn inference_settings_and_their_errors() {
+        let with = |lines: &str| OK.replace("[application.tool.glint.limits]", &format!("[application.tool.glint.inference]\n{lines}\n[application.tool.glint.limits]"));
+        let m = parse(&with("onnx_sessions = 2\nonnx_threads = 1\nopenvino_hint = \"throughput\"")).unwrap();
+        let i = &m.glint.inference;
+        assert_eq!((i.onnx_sessions, i.onnx_threads, i.openvino_hint), (Some(2), Some(1), Some(OpenvinoHint::Throughput)));
+        assert!(parse(OK).unwrap().glint.inference.openvino_hint.is_none(), "latency unless asked");
+        let e = parse(&with("openvino_hint = \"fast\"")).unwrap_err();
+        assert!(e.message.contains("fast") && e.message.contains("throughput"), "{e}");
+        let e = parse(&with("onnx_session = 2")).unwrap_err();
+        assert!(e.message.contains("onnx_session"), "{e}");
     }
 
     #[test]
