@@ -18,6 +18,15 @@ pub struct Step {
     pub ms: u64,
     /// `ok`, `graph cache hit` (or miss, rebuilt, disabled), or the error.
     pub outcome: String,
+    /// The process's resident memory after the step, in MiB (Linux).
+    pub rss_mib: Option<u64>,
+}
+
+/// This process's resident set size now, in MiB (`VmRSS`; `None` off Linux).
+pub fn rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib / 1024)
 }
 
 /// Runs the warm-up. A failing step is reported, not fatal: requests then
@@ -27,7 +36,7 @@ pub fn warm_up(glint: &Glint) -> Vec<Step> {
     let mut step = |what: String, run: &mut dyn FnMut() -> Result<String, String>| {
         let started = Instant::now();
         let outcome = run().unwrap_or_else(|e| format!("failed: {e}"));
-        steps.push(Step { what, ms: started.elapsed().as_millis() as u64, outcome });
+        steps.push(Step { what, ms: started.elapsed().as_millis() as u64, outcome, rss_mib: rss_mib() });
     };
     let default = glint.config.default_model.clone();
     let mut versions = vec![default.clone()];

@@ -253,6 +253,13 @@ fn start_says_how_long_each_step_took_and_serves_warm() {
         assert!(text.contains(step), "no {step:?} in:\n{text}");
     }
     assert!(text.contains(" ms (graph cache "), "the model steps say what the graph cache did:\n{text}");
+    // Each step says the resident memory after it, and it grows as graphs load.
+    let rss: Vec<u64> = text
+        .lines()
+        .filter(|l| l.starts_with("glint: start: ") || l.starts_with("glint: ready, "))
+        .map(|l| l.rsplit_once(", RSS ").and_then(|(_, m)| m.strip_suffix(" MiB")).unwrap_or_else(|| panic!("no RSS in {l:?}")).parse().unwrap())
+        .collect();
+    assert!(rss.len() >= 6 && rss[0] > 0 && rss[2] > rss[0], "{rss:?}\n{text}");
     assert!(!text.contains("failed:"), "{text}");
     // The warm-up is not recorded: the first visitor's request is the first counted.
     let r = request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &chelsea());

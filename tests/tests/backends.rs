@@ -30,7 +30,7 @@ fn synthetic_onnx() -> Graph {
     let libs = RuntimeLibs::locate(&home());
     init_onnxruntime(&libs.onnxruntime, None).expect("ONNX Runtime (run scripts/setup.sh)");
     let bytes = std::fs::read(home().join("tests/models/owlvit-synthetic/model.onnx")).expect("synthetic model");
-    onnx::load("synthetic", &bytes, &OnnxOptions { sessions: 2 }, None).expect("loads").0
+    onnx::load("synthetic", &bytes, &OnnxOptions { sessions: 2, ..Default::default() }, None).expect("loads").0
 }
 
 fn owl_inputs(ids_ty: TensorType, ids: Vec<u8>) -> Vec<NamedTensor> {

@@ -69,9 +69,14 @@ pub fn load(name: &str, model: &[u8], options: &OnnxOptions, cache: Option<Cache
             }
         },
     };
-    // Threads come from the environment's global pool (libs.rs).
+    // Threads come from the environment's global pool (libs.rs). Weights are
+    // not prepacked into a second, GEMM-friendly copy: on coco-grounded-v1
+    // that copy was 67 MiB of resident memory (315 → 248 MiB for the model
+    // version) for no measurable speed (39.8 vs 40.1 ms p50 per detection).
     let build = || -> Result<Session, BackendError> {
-        let b = Session::builder().map_err(|e| fail(e.to_string()))?;
+        let b = Session::builder()
+            .and_then(|b| b.with_config_entry("session.disable_prepacking", "1"))
+            .map_err(|e| fail(e.to_string()))?;
         match &bytes {
             Some(optimised) => b
                 .with_optimization_level(GraphOptimizationLevel::Disable)
