@@ -76,13 +76,12 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
 
     let opening = Instant::now();
     let glint = Arc::new(Glint::open(config)?);
-    let rss = |mib: Option<u64>| mib.map(|m| format!(", RSS {m} MiB")).unwrap_or_default();
-    eprintln!("glint: start: plugins loaded in {} ms{}", opening.elapsed().as_millis(), rss(glint::readiness::rss_mib()));
+    eprintln!("glint: start: plugins loaded in {} ms{}", opening.elapsed().as_millis(), rss_note(glint::readiness::rss_mib()));
     // The default model version, the audit models and warm plugin instances
     // now, so the first visitor does not wait for them; a failed step is
     // reported and requests then get its error.
     for step in glint::readiness::warm_up(&glint) {
-        eprintln!("glint: start: {} in {} ms ({}){}", step.what, step.ms, step.outcome, rss(step.rss_mib));
+        eprintln!("glint: start: {} in {} ms ({}){}", step.what, step.ms, step.outcome, rss_note(step.rss_mib));
     }
     let app = manifest.application.name.clone();
     let routes: Vec<String> = manifest.routes.iter().map(|r| format!("{} -> {}", r.route, r.component)).collect();
@@ -139,7 +138,11 @@ async fn listen_and_announce(listen: &str, app: &str, routes: &[String], started
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("glint: serving app {app} on http://{addr} ({})", routes.join(", "));
-    let rss = glint::readiness::rss_mib().map(|m| format!(", RSS {m} MiB")).unwrap_or_default();
-    eprintln!("glint: ready, {} ms after glint up began{rss}", started.elapsed().as_millis());
+    eprintln!("glint: ready, {} ms after glint up began{}", started.elapsed().as_millis(), rss_note(glint::readiness::rss_mib()));
     Ok(listener)
+}
+
+/// `, RSS N MiB` for the start log (nothing where the RSS is unknown).
+fn rss_note(mib: Option<u64>) -> String {
+    mib.map(|m| format!(", RSS {m} MiB")).unwrap_or_default()
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use super::app_bindings::glint::plugins::platform::{
@@ -62,13 +62,9 @@ pub struct Grants {
 impl AppState {
     /// A fresh store state with the component's `grants`.
     pub fn new(cx: RequestContext, max_memory_bytes: usize, grants: Arc<Grants>) -> anyhow::Result<AppState> {
-        let mut wasi = WasiCtxBuilder::new();
-        for (dir, guest) in &grants.files {
-            wasi.preopened_dir(dir, guest, FsPerms::ReadOnly)?;
-        }
         Ok(AppState {
             table: ResourceTable::new(),
-            wasi: wasi.build(),
+            wasi: super::component_request::wasi_with_files(&grants.files)?,
             http: WasiHttpCtx::new(),
             hooks: DenyOutgoing,
             limits: StoreLimitsBuilder::new().memory_size(max_memory_bytes).trap_on_grow_failure(true).build(),

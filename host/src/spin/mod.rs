@@ -7,6 +7,7 @@ mod accounts_host;
 mod app_bindings;
 mod app_state;
 mod client_addr;
+mod component_request;
 pub(crate) mod audit_api;
 pub(crate) mod export_api;
 mod feedback_host;

@@ -19,15 +19,16 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use super::component_request;
 use super::manifest::SpinManifest;
 use super::outbound::{AllowedHosts, OutboundPolicy};
 use super::trigger::{Response, error_response, security_headers};
@@ -164,11 +165,7 @@ impl SpinOnlyTrigger {
                 anyhow!("component {id}: it imports something Spin's interfaces do not include (glint links only wasi 0.2, wasi:http 0.2 and fermyon:spin/variables@2.0.0 here): {e}")
             })?;
             let pre = ProxyPre::new(pre).map_err(|e| anyhow!("component {id}: not a wasi:http@0.2 incoming handler: {e}"))?;
-            for (dir, _) in &c.files {
-                if !dir.is_dir() {
-                    anyhow::bail!("component {id}: files: {} is not a folder", dir.display());
-                }
-            }
+            component_request::check_folders(id, &c.files)?;
             let outbound = AllowedHosts::parse(&c.allowed_outbound_hosts, |t| variables::fill(&manifest, t, &env))
                 .map_err(|e| anyhow!("component.{id}.{e}"))?;
             let grants = SpinGrants {
@@ -184,11 +181,8 @@ impl SpinOnlyTrigger {
 
     /// For each component, the outbound hosts it may reach (for the start log).
     pub fn outbound_summary(&self) -> Vec<String> {
-        let hosts = |c: &LoadedComponent| {
-            let hosts = &self.manifest.components[&*c.grants.id].allowed_outbound_hosts;
-            if hosts.is_empty() { "none".to_string() } else { hosts.join(", ") }
-        };
-        self.components.iter().map(|(id, c)| format!("{id}: outbound {}", hosts(c))).collect()
+        let hosts = |h: &[String]| if h.is_empty() { "none".to_string() } else { h.join(", ") };
+        self.manifest.components.iter().map(|(id, c)| format!("{id}: outbound {}", hosts(&c.allowed_outbound_hosts))).collect()
     }
 
     /// Serves until `shutdown` resolves.
@@ -217,19 +211,9 @@ impl SpinOnlyTrigger {
         let route = self.manifest.route_for(&path).ok_or((404, format!("no route of {} serves {path}", self.manifest.path.display())))?;
         let component = self.components.get(&route.component).ok_or((500, format!("component {} is not loaded", route.component)))?;
         let (mut parts, body) = req.into_parts();
-        let deadline = self.manifest.glint.server.body_timeout();
-        let body = match tokio::time::timeout(deadline, Limited::new(body, self.max_body_bytes).collect()).await {
-            Err(_) => return Err((408, format!("the request body did not arrive within {} s (body_timeout_s)", deadline.as_secs()))),
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-                return Err((413, format!("the request body is over the limit of {} bytes", self.max_body_bytes)));
-            }
-            Ok(Err(e)) => return Err((400, format!("cannot read the request body: {e}"))),
-        };
-        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
-        let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
-        let full_url = format!("http://{host}{pq}");
-        parts.uri = full_url.parse().map_err(|e| (400, format!("bad request target: {e}")))?;
+        let limit = format!("the limit of {} bytes", self.max_body_bytes);
+        let body = component_request::read_body(body, self.max_body_bytes, &limit, self.manifest.glint.server.body_timeout()).await?;
+        let full_url = component_request::make_uri_absolute(&mut parts)?;
         for (name, value) in spin_headers(&route.route, &path, &full_url, peer) {
             if let Ok(v) = http::HeaderValue::from_str(&value) {
                 parts.headers.insert(name, v);
@@ -249,13 +233,9 @@ impl SpinOnlyTrigger {
         req: hyper::Request<http_body_util::combinators::BoxBody<Bytes, wasmtime_wasi_http::Error>>,
     ) -> anyhow::Result<Response> {
         let grants = component.grants.clone();
-        let mut wasi = WasiCtxBuilder::new();
-        for (dir, guest) in &grants.files {
-            wasi.preopened_dir(dir, guest, FsPerms::ReadOnly)?;
-        }
         let state = SpinState {
             table: ResourceTable::new(),
-            wasi: wasi.build(),
+            wasi: component_request::wasi_with_files(&grants.files)?,
             http: WasiHttpCtx::new(),
             hooks: OutboundPolicy { component: grants.id.clone(), allowed: grants.outbound.clone() },
             limits: StoreLimitsBuilder::new().memory_size(self.engine.options.max_memory_bytes).trap_on_grow_failure(true).build(),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Linker};
@@ -24,6 +24,7 @@ use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 use super::app_bindings::App;
 use super::app_state::{AppState, DenyOutgoing, Grants, RequestContext};
+use super::component_request;
 use super::gate::{Admitted, Gate};
 use super::jobs::{JobSettings, Jobs};
 use super::manifest::SpinManifest;
@@ -83,11 +84,7 @@ impl HttpTrigger {
                 .instantiate_pre(&component)
                 .map_err(|e| anyhow!("component {id}: it imports something glint does not grant: {e}"))?;
             let pre = ServicePre::new(pre).map_err(|e| anyhow!("component {id}: not a wasi:http@0.3 handler: {e}"))?;
-            for (dir, _) in &c.files {
-                if !dir.is_dir() {
-                    anyhow::bail!("component {id}: files: {} is not a folder", dir.display());
-                }
-            }
+            component_request::check_folders(id, &c.files)?;
             let variables = variables::resolve(&manifest, id, |k| std::env::var(k).ok())?;
             let grants = Grants { files: c.files.clone(), variables, key_value_stores: c.key_value_stores.clone() };
             apps.insert(id.clone(), LoadedApp { pre, grants: Arc::new(grants) });
@@ -222,10 +219,7 @@ impl HttpTrigger {
         let app = self.apps.get(&route.component).ok_or((500, format!("component {} is not loaded", route.component)))?;
         let (mut parts, body) = req.into_parts();
         let body = self.read_body(body, self.max_body_bytes, &format!("the limit of {} bytes", self.max_body_bytes)).await?;
-        // wasi:http wants an absolute URI; hyper gives origin-form.
-        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
-        let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
-        parts.uri = format!("http://{host}{pq}").parse().map_err(|e| (400, format!("bad request target: {e}")))?;
+        component_request::make_uri_absolute(&mut parts)?;
         let body = Full::new(body).map_err(|e: Infallible| -> wasmtime_wasi_http::Error { match e {} });
         let req = http::Request::from_parts(parts, body.boxed());
         let subject = guest_cookie.filter(|_| self.experiments.any()).map(|c| subject::of(&admitted.principal, &c));
@@ -245,16 +239,9 @@ impl HttpTrigger {
         })
     }
 
-    /// The whole body, at most `limit` bytes (`limit_name` in the 413's
-    /// message), within `body_timeout_s` (else 408); 400 for a broken one.
+    /// The whole body within `body_timeout_s` ([`component_request::read_body`]).
     async fn read_body(&self, body: Incoming, limit: usize, limit_name: &str) -> Result<Bytes, (u16, String)> {
-        let deadline = self.manifest.glint.server.body_timeout();
-        match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
-            Err(_) => Err((408, format!("the request body did not arrive within {} s (body_timeout_s)", deadline.as_secs()))),
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err((413, format!("the request body is over {limit_name}"))),
-            Ok(Err(e)) => Err((400, format!("cannot read the request body: {e}"))),
-        }
+        component_request::read_body(body, limit, limit_name, self.manifest.glint.server.body_timeout()).await
     }
 
     /// An error answer; a body over its limit (413) or too slow (408) is counted as a rejection.

@@ -28,6 +28,22 @@ use spin::variables::variables::{self, Error};
 #[derive(Clone, Debug, Default)]
 pub struct Variables(pub BTreeMap<String, String>);
 
+/// Why a variable has no value, as both versions of the interface say it.
+enum Missing {
+    InvalidName(String),
+    Undefined(String),
+}
+
+impl Variables {
+    /// The value of `name`, or why there is none.
+    fn lookup(&self, name: String) -> Result<String, Missing> {
+        if !valid_name(&name) {
+            return Err(Missing::InvalidName(format!("{name:?}: use lower-case letters, digits and '_'")));
+        }
+        self.0.get(&name).cloned().ok_or(Missing::Undefined(name))
+    }
+}
+
 /// [`HasData`] for the variables of a store.
 pub struct VariablesData;
 
@@ -39,10 +55,10 @@ impl variables::Host for &Variables {}
 
 impl<U> variables::HostWithStore<U> for VariablesData {
     async fn get(store: &Accessor<U, Self>, name: String) -> Result<String, Error> {
-        if !valid_name(&name) {
-            return Err(Error::InvalidName(format!("{name:?}: use lower-case letters, digits and '_'")));
-        }
-        store.with(|mut access| access.get().0.get(&name).cloned()).ok_or(Error::Undefined(name))
+        store.with(|mut access| access.get().lookup(name)).map_err(|m| match m {
+            Missing::InvalidName(why) => Error::InvalidName(why),
+            Missing::Undefined(name) => Error::Undefined(name),
+        })
     }
 }
 
@@ -67,10 +83,10 @@ use fermyon_v2::fermyon::spin::variables as variables_v2;
 
 impl variables_v2::Host for &Variables {
     fn get(&mut self, name: String) -> Result<String, variables_v2::Error> {
-        if !valid_name(&name) {
-            return Err(variables_v2::Error::InvalidName(format!("{name:?}: use lower-case letters, digits and '_'")));
-        }
-        self.0.get(&name).cloned().ok_or(variables_v2::Error::Undefined(name))
+        self.lookup(name).map_err(|m| match m {
+            Missing::InvalidName(why) => variables_v2::Error::InvalidName(why),
+            Missing::Undefined(name) => variables_v2::Error::Undefined(name),
+        })
     }
 }
 
@@ -166,5 +182,8 @@ api_key = "{{ key }}"
         let e = resolve(&m, "web", |_| None).unwrap_err().to_string();
         assert!(e.contains("api_key") && e.contains("SPIN_VARIABLE_KEY"), "{e}");
         assert!(valid_name("site_title") && !valid_name("Site") && !valid_name("a-b"));
+        assert_eq!(v.lookup("site_title".into()).ok().as_deref(), Some("glint demo"));
+        assert!(matches!(v.lookup("Site".into()), Err(Missing::InvalidName(why)) if why.contains("lower-case")));
+        assert!(matches!(v.lookup("nothing".into()), Err(Missing::Undefined(n)) if n == "nothing"));
     }
 }
