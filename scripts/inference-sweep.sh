@@ -23,9 +23,7 @@ trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null || true' EXIT
 run_setting() {
   local name=$1 backend=$2; shift 2
   local manifest="$OUT/$name.toml" db="$OUT/$name.db"
-  sed -e "s/^guest_per_minute = .*/guest_per_minute = 0/" -e "s/^per_minute = .*/per_minute = 0/" \
-      -e "s|^source = \"components/|source = \"$ROOT/components/|" -e "s|source = \"samples\"|source = \"$ROOT/samples\"|" \
-      -e "s/^detect_plugin = .*/&\ncache_entries = 0/" spin.toml >"$manifest"
+  scripts/bench-manifest.sh 0 >"$manifest"
   printf '\n[application.tool.glint.inference]\n' >>"$manifest"
   for line in "$@"; do echo "$line" >>"$manifest"; done
   rm -f "$db" "$db-wal" "$db-shm" "$OUT/$name.out"

@@ -36,9 +36,7 @@ trap cleanup EXIT
 manifest() {  # $1 cache entries, $2 audit
   local audit=(-e "s/^plugin = \"audit\"$/&\nmemo_entries = 0/")
   case "$2" in on) audit=() ;; off) audit=(-e '/^\[application\.tool\.glint\.audit\]/,$d') ;; esac
-  sed -e "s/^guest_per_minute = .*/guest_per_minute = 0/" -e "s/^per_minute = .*/per_minute = 0/" \
-      -e "s|^source = \"components/|source = \"$ROOT/components/|" -e "s|source = \"samples\"|source = \"$ROOT/samples\"|" \
-      -e "s/^detect_plugin = .*/&\ncache_entries = $1/" "${audit[@]}" spin.toml >"$OUT/spin-cache$1-audit$2.toml"
+  scripts/bench-manifest.sh "$1" | sed -e '' "${audit[@]}" >"$OUT/spin-cache$1-audit$2.toml"
   echo "$OUT/spin-cache$1-audit$2.toml"
 }
 

@@ -23,9 +23,7 @@ fail() { echo "request-cost: $*" >&2; exit 1; }
 [ -x target/release/glint ] || fail "build glint first: scripts/setup.sh"
 OHA=$(scripts/oha.sh) || fail "oha could not be installed (scripts/oha.sh)"
 
-sed -e "s/^guest_per_minute = .*/guest_per_minute = 0/" -e "s/^per_minute = .*/per_minute = 0/" \
-    -e "s|^source = \"components/|source = \"$ROOT/components/|" -e "s|source = \"samples\"|source = \"$ROOT/samples\"|" \
-    spin.toml >"$OUT/spin.toml"
+scripts/bench-manifest.sh >"$OUT/spin.toml"
 rm -f "$OUT/glint.db" "$OUT/glint.db-wal" "$OUT/glint.db-shm" "$OUT/up.out"
 target/release/glint up --listen 127.0.0.1:0 --manifest "$OUT/spin.toml" --database "$OUT/glint.db" >"$OUT/up.out" 2>"$OUT/up.log" &
 PID=$!
