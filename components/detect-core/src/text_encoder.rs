@@ -1,0 +1,84 @@
+//! all-MiniLM-style sentence embeddings over wasi:nn: WordPiece ids in,
+//! mean-pooled, L2-normalised vectors out (cosine similarity = dot product).
+
+use crate::manifest::CocoGroundedConfig;
+use crate::tensor::take;
+use crate::tokenizer::{Batch, WordPiece};
+use crate::{Error, Inference, Tensor, TensorData};
+
+/// A sentence encoder graph of one model version.
+pub struct TextEncoder {
+    graph: String,
+    tokenizer: WordPiece,
+    ids_input: String,
+    mask_input: String,
+    type_ids_input: String,
+    output: String,
+    max_tokens: usize,
+}
+
+impl TextEncoder {
+    /// The encoder named by a `[coco-grounded]` table, with its WordPiece vocabulary.
+    pub fn new(version: &str, cfg: &CocoGroundedConfig, vocab: &str) -> Result<Self, Error> {
+        Ok(TextEncoder {
+            graph: format!("{version}/{}", cfg.text_graph),
+            tokenizer: WordPiece::from_vocab(vocab)?,
+            ids_input: cfg.ids_input.clone(),
+            mask_input: cfg.mask_input.clone(),
+            type_ids_input: cfg.type_ids_input.clone(),
+            output: cfg.text_output.clone(),
+            max_tokens: cfg.max_tokens,
+        })
+    }
+
+    /// Mean-pooled, L2-normalised embeddings of `texts`, in order.
+    pub fn embed(&self, nn: &mut dyn Inference, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let seqs = texts.iter().map(|t| self.tokenizer.encode(t, self.max_tokens)).collect();
+        let batch = Batch::pad(seqs, self.tokenizer.pad, None);
+        let dims = vec![batch.rows as u32, batch.len as u32];
+        let type_ids = vec![0i64; batch.ids.len()];
+        let inputs = vec![
+            Tensor::new(&self.ids_input, dims.clone(), TensorData::I64(batch.ids)),
+            Tensor::new(&self.mask_input, dims.clone(), TensorData::I64(batch.mask.clone())),
+            Tensor::new(&self.type_ids_input, dims, TensorData::I64(type_ids)),
+        ];
+        let mut outputs = nn.compute(&self.graph, inputs)?;
+        let hidden = take(&mut outputs, &self.output)?;
+        let values = hidden.to_f32()?;
+        let [rows, len, width] = hidden.dims[..] else {
+            return Err(Error::inference(format!("text encoder output has dims {:?}, expected 3", hidden.dims)));
+        };
+        let (rows, len, width) = (rows as usize, len as usize, width as usize);
+        if rows != batch.rows || len != batch.len || values.len() != rows * len * width {
+            return Err(Error::inference(format!("text encoder output {:?} does not match the batch", hidden.dims)));
+        }
+        let mut out = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let mut v = vec![0f32; width];
+            for t in 0..len {
+                if batch.mask[r * len + t] == 1 {
+                    let row = &values[(r * len + t) * width..(r * len + t + 1) * width];
+                    v.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+                }
+            }
+            // Mean pooling then L2 normalisation; the 1/n factor cancels out.
+            normalize(&mut v);
+            out.push(v);
+        }
+        Ok(out)
+    }
+}
+
+/// Scales `v` to unit length (a zero vector stays zero).
+pub fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.iter_mut().for_each(|x| *x /= norm);
+}
+
+/// Dot product: the cosine similarity of two unit vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}

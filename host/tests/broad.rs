@@ -1,0 +1,120 @@
+//! Model version broad-v1 (SSD + EfficientNet-Lite3 + WordNet + ConSE) through
+//! the real detect component on the real weights, both backends. Reference
+//! boxes come from an independent native run (scripts/broad-reference.py).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn home() -> PathBuf {
+    let home = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    assert!(home.join("models/broad-v1/vocabulary.json").is_file(), "run scripts/setup.sh before the tests");
+    home
+}
+
+fn detect(image: &str, prompt: &str, backend: &str) -> Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_glint"))
+        .current_dir(home())
+        .args(["--backend", backend, "detect", "--model", "broad-v1", "--image", image, "--prompt", prompt, "--compact"])
+        .output()
+        .expect("glint runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("JSON on stdout")
+}
+
+fn boxes_of<'a>(json: &'a Value, phrase: &str) -> Vec<&'a Value> {
+    json["detections"].as_array().unwrap().iter().filter(|d| d["phrase"] == phrase).collect()
+}
+
+fn bbox(d: &Value) -> [f64; 4] {
+    let b = &d["box"];
+    [b["x0"].as_f64().unwrap(), b["y0"].as_f64().unwrap(), b["x1"].as_f64().unwrap(), b["y1"].as_f64().unwrap()]
+}
+
+fn iou(a: [f64; 4], b: [f64; 4]) -> f64 {
+    let i = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0) * (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let area = |r: [f64; 4]| (r[2] - r[0]) * (r[3] - r[1]);
+    i / (area(a) + area(b) - i)
+}
+
+fn reference(file: &str, label: &str) -> [f64; 4] {
+    let text = std::fs::read_to_string(home().join("tests/data/broad-reference.json")).unwrap();
+    let json: Value = serde_json::from_str(&text).unwrap();
+    let case = json["cases"].as_array().unwrap().iter().find(|c| c["file"] == file && c["label"] == label).unwrap();
+    let b: Vec<f64> = case["box_px"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    [b[0], b[1], b[2], b[3]]
+}
+
+#[test]
+fn imagenet_things_outside_coco_are_found_where_the_reference_puts_them() {
+    for (file, prompt, reference_label, label) in [
+        ("samples/coffee.png", "an espresso", "espresso", "espresso"),
+        ("samples/chelsea.png", "a tabby cat", "Egyptian cat", "Egyptian cat"),
+        ("samples/astronaut.png", "a space shuttle", "space shuttle", "space shuttle"),
+    ] {
+        let json = detect(file, prompt, "openvino");
+        let found = boxes_of(&json, prompt);
+        assert!(!found.is_empty(), "{prompt} on {file}: nothing found: {json}");
+        let best = found[0];
+        assert_eq!(best["label"], label, "{json}");
+        let overlap = iou(bbox(best), reference(file, reference_label));
+        assert!(overlap >= 0.5, "{prompt} on {file}: IoU {overlap:.2} with the reference: {json}");
+    }
+}
+
+#[test]
+fn wordnet_gives_synonyms_kinds_and_categories_and_says_which() {
+    let json = detect("samples/chelsea.png", "a necktie . a kitty . an animal . a sports car . an american flag", "openvino");
+    let phrases = json["phrases"].as_array().unwrap();
+    let how = |p: &str| {
+        let m = phrases.iter().find(|m| m["phrase"] == p).unwrap_or_else(|| panic!("{p} missing: {json}"));
+        (m["method"].as_str().unwrap().to_string(), m["label"].as_str().map(str::to_string))
+    };
+    assert_eq!(how("a necktie"), ("synonym".into(), Some("tie".into())));
+    assert_eq!(how("a kitty"), ("narrower".into(), Some("cat".into())));
+    assert_eq!(how("an animal").0, "category");
+    assert_eq!(how("a sports car"), ("exact".into(), Some("sports car".into())));
+    assert_eq!(how("an american flag").0, "conse", "no table knows it: ConSE scores it");
+    // the cat is an animal, labelled with the ImageNet class that matched
+    let animals = boxes_of(&json, "an animal");
+    assert!(!animals.is_empty(), "{json}");
+    assert!(animals[0]["label"].as_str().unwrap().contains("cat"), "{json}");
+    assert!(boxes_of(&json, "a kitty").iter().any(|d| d["label"] == "cat"), "{json}");
+    assert!(boxes_of(&json, "a necktie").is_empty() && boxes_of(&json, "a sports car").is_empty(), "{json}");
+}
+
+#[test]
+fn a_caption_is_read_for_the_things_it_names() {
+    let json = detect("samples/chelsea.png", "a cat sleeping next to a remote", "openvino");
+    let phrases: Vec<&str> = json["phrases"].as_array().unwrap().iter().map(|m| m["phrase"].as_str().unwrap()).collect();
+    assert_eq!(phrases, ["cat", "remote"], "{json}");
+    let cats = boxes_of(&json, "cat");
+    assert_eq!(cats.len(), 1, "{json}");
+    assert!(iou(bbox(cats[0]), reference("samples/chelsea.png", "Egyptian cat")) >= 0.5, "{json}");
+}
+
+#[test]
+fn things_that_are_not_there_are_not_found_on_any_bundled_photo() {
+    let absent = "a guitar . a lemon . a castle . a giraffe . a necktie . a banana . a violin . a pizza";
+    for file in ["samples/chelsea.png", "samples/coffee.png", "samples/astronaut.png", "samples/motorcycle_left.png", "samples/rocket.jpg"] {
+        let json = detect(file, absent, "openvino");
+        assert_eq!(json["detections"].as_array().unwrap().len(), 0, "{file}: {json}");
+    }
+}
+
+#[test]
+fn both_backends_agree_on_labels_and_boxes() {
+    for (file, prompt) in [("samples/coffee.png", "an espresso . a cup"), ("samples/astronaut.png", "a space shuttle . a person")] {
+        let ov = detect(file, prompt, "openvino");
+        let onnx = detect(file, prompt, "onnx");
+        assert_eq!(onnx["model"]["backend"], "onnx");
+        let (a, b) = (ov["detections"].as_array().unwrap(), onnx["detections"].as_array().unwrap());
+        assert_eq!(a.len(), b.len(), "{ov}\n{onnx}");
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!((&x["phrase"], &x["label"]), (&y["phrase"], &y["label"]), "{ov}\n{onnx}");
+            let (p, q) = (bbox(x), bbox(y));
+            assert!(p.iter().zip(q).all(|(u, v)| (u - v).abs() <= 2.0), "boxes differ by more than 2 px: {ov}\n{onnx}");
+        }
+    }
+}
