@@ -105,6 +105,9 @@ pub struct DetectionOut {
     pub score: f32,
     #[serde(rename = "box")]
     pub bbox: BoxOut,
+    /// `[start, end)` in characters of the prompt (absent from results stored before 0.5.0).
+    #[serde(default)]
+    pub span: [u32; 2],
 }
 
 impl From<&crate::plugins::Detection> for DetectionOut {
@@ -114,6 +117,7 @@ impl From<&crate::plugins::Detection> for DetectionOut {
             label: d.label.clone(),
             score: d.score,
             bbox: BoxOut { x0: d.box_.x0, y0: d.box_.y0, x1: d.box_.x1, y1: d.box_.y1 },
+            span: [d.span.0, d.span.1],
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct PhraseOut {
     pub label: Option<String>,
     pub method: String,
     pub similarity: f32,
+    #[serde(default)]
+    pub span: [u32; 2],
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -144,6 +150,12 @@ pub struct DetectOutput {
 
 impl From<&crate::plugins::PhraseMatch> for PhraseOut {
     fn from(p: &crate::plugins::PhraseMatch) -> PhraseOut {
-        PhraseOut { phrase: p.phrase.clone(), label: p.label.clone(), method: p.method.clone(), similarity: p.similarity }
+        PhraseOut {
+            phrase: p.phrase.clone(),
+            label: p.label.clone(),
+            method: p.method.clone(),
+            similarity: p.similarity,
+            span: [p.span.0, p.span.1],
+        }
     }
 }

@@ -201,6 +201,7 @@ pub async fn from_store(store: &Store, id: &str) -> Result<Option<(String, Sourc
                 label: d.label,
                 score: d.score,
                 box_: Bbox { x0: d.bbox.x0, y0: d.bbox.y0, x1: d.bbox.x1, y1: d.bbox.y1 },
+                span: (d.span[0], d.span[1]),
             })
             .collect(),
         phrases: phrases.into_iter().map(note).collect(),

@@ -75,7 +75,7 @@ fn models_and_plugins_list() {
     let plugins: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let p = plugins.as_array().unwrap().iter().find(|p| p["name"] == "detect").expect("detect plugin");
     assert_eq!(p["world"], "detect-plugin");
-    assert!(p["exports"].to_string().contains("glint:plugins/detector@0.4.0"));
+    assert!(p["exports"].to_string().contains("glint:plugins/detector@0.5.0"));
     assert!(p["imports"].to_string().contains("wasi:nn/graph"));
     let table = glint(&["plugins", "list"], &[]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("detect-plugin"));

@@ -41,9 +41,11 @@ after(async () => {
   server?.kill("SIGINT");
 });
 
-async function detect(page, file, prompt) {
-  await page.goto(base + "/");
-  await ready(page);
+async function detect(page, file, prompt, { keepModel = false } = {}) {
+  if (!keepModel) {
+    await page.goto(base + "/");
+    await ready(page);
+  }
   await page.setInputFiles("#file", file);
   await page.fill("#prompt", prompt);
   await page.click("#run");
@@ -81,6 +83,31 @@ test("uploading the cat photo draws a labelled box", async () => {
   assert.deepEqual(label, [230, 25, 75]);
   assert.equal(await page.isVisible("#download"), true);
   await page.screenshot({ path: join(out, "ui-desktop.png") });
+  await page.close();
+});
+
+test("a caption on broad-v1: the prompt shows what each box grounds, hovering a box lights its words", async () => {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  await page.goto(base + "/");
+  await ready(page);
+  await page.selectOption("#model", "broad-v1");
+  const status = await detect(page, join(root, "samples", "chelsea.png"), "a cat sleeping next to a remote", { keepModel: true });
+  assert.match(status, /^1 found .* by broad-v1/);
+  const marks = await page.$$eval("#grounded mark", (ms) => ms.map((m) => [m.textContent, m.title]));
+  assert.deepEqual(marks.map((m) => m[0]), ["cat", "remote"]);
+  assert.match(marks[0][1], /^exact → cat$/);
+  assert.equal(await page.textContent("#grounded"), "a cat sleeping next to a remote", "the prompt reads as typed");
+  // Hovering the table row lights the words its box grounds, and only those.
+  await page.hover("#results tbody tr");
+  assert.deepEqual(await page.$$eval("#grounded mark.active", (ms) => ms.map((m) => m.textContent)), ["cat"]);
+  // Hovering the box on the canvas does the same; leaving it clears it.
+  await page.mouse.move(0, 0);
+  assert.equal(await page.$$eval("#grounded mark.active", (ms) => ms.length), 0);
+  const box = await page.$eval("#canvas", (c) => { const r = c.getBoundingClientRect(); return { x: r.left + r.width / 2, y: r.top + r.height / 2 }; });
+  await page.mouse.move(box.x, box.y);
+  await page.waitForFunction(() => document.querySelectorAll("#grounded mark.active").length === 1);
+  assert.equal(await page.$eval("#results tbody tr", (tr) => tr.classList.contains("active")), true);
+  await page.screenshot({ path: join(out, "ui-caption.png") });
   await page.close();
 });
 

@@ -20,7 +20,7 @@ fn score(v: &Verdict, name: &str) -> f32 {
 
 /// A detection of the whole image.
 fn det(phrase: &str, label: &str) -> Detection {
-    Detection { phrase: phrase.into(), label: label.into(), score: 0.9, box_: Bbox { x0: 0.0, y0: 0.0, x1: 1.0, y1: 1.0 } }
+    Detection { phrase: phrase.into(), label: label.into(), score: 0.9, box_: Bbox { x0: 0.0, y0: 0.0, x1: 1.0, y1: 1.0 }, span: (0, 0) }
 }
 
 #[test]

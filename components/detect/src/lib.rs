@@ -68,12 +68,19 @@ fn to_wit(r: core::Response) -> DetectResponse {
                 label: d.label,
                 score: d.score,
                 box_: Bbox { x0: d.bbox.x0, y0: d.bbox.y0, x1: d.bbox.x1, y1: d.bbox.y1 },
+                span: (d.span[0], d.span[1]),
             })
             .collect(),
         phrases: r
             .phrases
             .into_iter()
-            .map(|m| PhraseMatch { phrase: m.phrase, label: m.label, method: m.method.to_string(), similarity: m.similarity })
+            .map(|m| PhraseMatch {
+                phrase: m.phrase,
+                label: m.label,
+                method: m.method.to_string(),
+                similarity: m.similarity,
+                span: (m.span[0], m.span[1]),
+            })
             .collect(),
         width: r.width,
         height: r.height,

@@ -57,14 +57,15 @@ impl Guest for Component {
                     "inverted" => (0.9, Bbox { x0: 8.0, y0: 1.0, x1: 2.0, y1: 5.0 }),
                     _ => (0.9, Bbox { x0: -500.0, y0: -500.0, x1: 5000.0, y1: 5000.0 }),
                 };
-                let detection = Detection { phrase: "thing".into(), label: "thing".into(), score, box_ };
+                let detection = Detection { phrase: "thing".into(), label: "thing".into(), score, box_, span: (0, 0) };
                 let n = if req.prompt == "many" { 20_000 } else { 1 };
                 Ok(DetectResponse { detections: vec![detection; n], phrases: vec![], width: 10, height: 10 })
             }
             p if p.starts_with("echo:") => {
                 let text = p["echo:".len()..].to_string();
                 let box_ = Bbox { x0: 1.0, y0: 1.0, x1: 9.0, y1: 9.0 };
-                let detection = Detection { phrase: text.clone(), label: text, score: 0.9, box_ };
+                let span = (5, req.prompt.chars().count() as u32);
+                let detection = Detection { phrase: text.clone(), label: text, score: 0.9, box_, span };
                 Ok(DetectResponse { detections: vec![detection], phrases: vec![], width: 10, height: 10 })
             }
             _ => Ok(DetectResponse { detections: vec![], phrases: vec![], width: 0, height: 0 }),

@@ -7,7 +7,7 @@ const T = {
   en: {
     title: "glint · find things in a photo", signIn: "Sign in", signOut: "Sign out", image: "Image",
     drop: "Drop a JPEG, PNG or WebP here, or choose a file", examples: "Or try an example",
-    prompt: "What to find (phrases separated by \" . \")", threshold: "Score threshold", model: "Model version",
+    prompt: "What to find: phrases separated by \" . \", or a caption", threshold: "Score threshold", model: "Model version",
     detect: "Detect", phrase: "phrase", label: "label", score: "score", box: "box", download: "Download JSON",
     rate: "How good is this result?", comment: "Comment (optional)", sendFeedback: "Send feedback",
     history: "This session's history", time: "time", found: "found", users: "Accounts", name: "Name",
@@ -39,7 +39,7 @@ const T = {
   zh: {
     title: "glint · 在照片中查找物体", signIn: "登录", signOut: "退出", image: "图片",
     drop: "把 JPEG、PNG 或 WebP 图片拖到这里，或点击选择文件", examples: "或者试试示例图片",
-    prompt: "要查找的内容（短语之间用 \" . \" 分隔）", threshold: "分数阈值", model: "模型版本",
+    prompt: "要查找的内容：短语之间用 \" . \" 分隔，或一句描述", threshold: "分数阈值", model: "模型版本",
     detect: "检测", phrase: "短语", label: "类别", score: "分数", box: "框", download: "下载 JSON",
     rate: "这个结果怎么样？", comment: "评论（可选）", sendFeedback: "提交反馈",
     history: "本次会话的历史", time: "时间", found: "找到", users: "账户", name: "名称",
@@ -150,6 +150,7 @@ async function loadExamples() {
 async function pick(file) {
   if (!file) return;
   image = file;
+  lastResult = null; $("grounded").hidden = true;
   bitmap = await createImageBitmap(file).catch(() => null);
   if (!bitmap) { status(t("notImage"), true); image = null; $("run").disabled = true; return; }
   draw([]);
@@ -157,23 +158,75 @@ async function pick(file) {
   status(`${file.name}: ${bitmap.width}×${bitmap.height}`);
 }
 
-function draw(detections) {
+// Phrases are coloured by their place in the answer's phrases table, so a
+// box, its table row and the words it grounds in the prompt share a colour.
+function phraseColor(result, d) {
+  const i = result ? result.phrases.findIndex((p) => p.phrase === d.phrase && String(p.span) === String(d.span)) : -1;
+  return colors[Math.max(0, i) % colors.length];
+}
+
+function draw(detections, result = null, active = -1) {
   const c = $("canvas"), g = c.getContext("2d");
   c.width = bitmap.width; c.height = bitmap.height;
   g.drawImage(bitmap, 0, 0);
-  const phrases = [...new Set(detections.map((d) => d.phrase))];
-  g.lineWidth = Math.max(2, Math.round(Math.min(c.width, c.height) / 200));
+  const base = Math.max(2, Math.round(Math.min(c.width, c.height) / 200));
   g.font = `${Math.max(12, Math.round(c.height / 28))}px system-ui, sans-serif`;
   g.textBaseline = "top";
-  for (const d of detections) {
-    const color = colors[phrases.indexOf(d.phrase) % colors.length];
+  detections.forEach((d, i) => {
+    const color = phraseColor(result, d);
     const b = d.box, text = `${d.phrase} · ${d.score.toFixed(2)}`;
+    g.lineWidth = i === active ? base * 2 : base;
     g.strokeStyle = color; g.strokeRect(b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0);
     const h = parseInt(g.font) + 6, w = g.measureText(text).width + 8;
     const top = b.y0 - h >= 0 ? b.y0 - h : b.y0;
     g.fillStyle = color; g.fillRect(b.x0, top, w, h);
     g.fillStyle = "#fff"; g.fillText(text, b.x0 + 4, top + 3);
+  });
+}
+
+// The prompt as it was sent, each grounded phrase marked in its colour.
+// Spans count characters (code points), as Array.from does.
+function grounded(result, prompt) {
+  const view = $("grounded"), chars = Array.from(prompt);
+  view.innerHTML = "";
+  const spans = result.phrases.map((p, i) => ({ i, s: p.span[0], e: p.span[1] }))
+    .filter((p) => p.e > p.s && p.e <= chars.length).sort((a, b) => a.s - b.s);
+  let at = 0;
+  for (const p of spans) {
+    if (p.s < at) continue;
+    view.append(chars.slice(at, p.s).join(""));
+    const m = document.createElement("mark");
+    m.textContent = chars.slice(p.s, p.e).join("");
+    m.dataset.phrase = String(p.i);
+    m.style.setProperty("--c", colors[p.i % colors.length]);
+    m.title = `${result.phrases[p.i].method}${result.phrases[p.i].label ? " → " + result.phrases[p.i].label : ""}`;
+    m.addEventListener("mouseenter", () => highlight(result, result.detections.findIndex((d) => d.phrase === result.phrases[p.i].phrase && String(d.span) === String(result.phrases[p.i].span))));
+    m.addEventListener("mouseleave", () => highlight(result, -1));
+    view.append(m);
+    at = p.e;
   }
+  view.append(chars.slice(at).join(""));
+  view.hidden = spans.length === 0;
+}
+
+// Detection `i` (or none, -1) emphasised on the canvas, in the table and in the prompt.
+function highlight(result, i) {
+  draw(result.detections, result, i);
+  const d = result.detections[i];
+  const phrase = d ? result.phrases.findIndex((p) => p.phrase === d.phrase && String(p.span) === String(d.span)) : -1;
+  for (const m of $("grounded").querySelectorAll("mark")) m.classList.toggle("active", Number(m.dataset.phrase) === phrase);
+  [...$("results").querySelectorAll("tbody tr")].forEach((tr, k) => tr.classList.toggle("active", k === i));
+}
+
+function boxAt(result, event) {
+  const c = $("canvas"), r = c.getBoundingClientRect();
+  const x = (event.clientX - r.left) * c.width / r.width, y = (event.clientY - r.top) * c.height / r.height;
+  let best = -1, area = Infinity;
+  result.detections.forEach((d, i) => {
+    const b = d.box, a = (b.x1 - b.x0) * (b.y1 - b.y0);
+    if (x >= b.x0 && x <= b.x1 && y >= b.y0 && y <= b.y1 && a < area) { best = i; area = a; }
+  });
+  return best;
 }
 
 function cells(tr, values) {
@@ -184,11 +237,15 @@ function cells(tr, values) {
 function table(result) {
   const body = $("results").querySelector("tbody");
   body.innerHTML = "";
-  for (const d of result.detections) {
+  result.detections.forEach((d, i) => {
     const b = d.box;
-    body.appendChild(cells(document.createElement("tr"),
-      [d.phrase, d.label, d.score.toFixed(3), `${b.x0.toFixed(0)},${b.y0.toFixed(0)} – ${b.x1.toFixed(0)},${b.y1.toFixed(0)}`]));
-  }
+    const tr = cells(document.createElement("tr"),
+      [d.phrase, d.label, d.score.toFixed(3), `${b.x0.toFixed(0)},${b.y0.toFixed(0)} – ${b.x1.toFixed(0)},${b.y1.toFixed(0)}`]);
+    tr.firstChild.style.borderLeft = `4px solid ${phraseColor(result, d)}`;
+    tr.addEventListener("mouseenter", () => highlight(result, i));
+    tr.addEventListener("mouseleave", () => highlight(result, -1));
+    body.appendChild(tr);
+  });
   $("results").hidden = false;
   const url = URL.createObjectURL(new Blob([JSON.stringify(result, null, 2)], { type: "application/json" }));
   $("download").href = url; $("download").hidden = false;
@@ -198,7 +255,8 @@ async function run() {
   if (!image) return;
   $("run").disabled = true;
   status(t("running"));
-  const q = new URLSearchParams({ prompt: $("prompt").value, threshold: $("threshold").value });
+  const prompt = $("prompt").value;
+  const q = new URLSearchParams({ prompt, threshold: $("threshold").value });
   if ($("model").value) q.set("model", $("model").value);
   savePreferences({ prompt: $("prompt").value, threshold: Number($("threshold").value) });
   try {
@@ -216,7 +274,7 @@ async function run() {
     if (s.state === "failed" || s.error) { status(s.error ? s.error.message : t("jobFailed"), true); return; }
     const result = s.result;
     lastResult = result; rating = 0; stars(); $("comment").value = ""; say("feedback-status", me.user ? "" : t("signInToRate"));
-    draw(result.detections); table(result);
+    draw(result.detections, result); table(result); grounded(result, prompt);
     const unmatched = result.phrases.filter((p) => !p.label).map((p) => `"${p.phrase}"`);
     status(t("done", result.detections.length, result.elapsed_ms.toFixed(0), result.model.version, result.model.backend, result.model.device)
       + (result.cached ? t("fromCache") : "") + (unmatched.length ? t("notUnderstood", unmatched.join(", ")) : "")
@@ -511,6 +569,8 @@ $("drop").addEventListener("dragleave", () => $("drop").classList.remove("over")
 $("drop").addEventListener("drop", (e) => { e.preventDefault(); $("drop").classList.remove("over"); pick(e.dataTransfer.files[0]); });
 $("threshold").addEventListener("input", (e) => { $("tval").textContent = Number(e.target.value).toFixed(2); });
 $("run").addEventListener("click", run);
+$("canvas").addEventListener("mousemove", (e) => { if (lastResult && bitmap) highlight(lastResult, boxAt(lastResult, e)); });
+$("canvas").addEventListener("mouseleave", () => { if (lastResult && bitmap) highlight(lastResult, -1); });
 $("send-feedback").addEventListener("click", sendFeedback);
 $("login-open").addEventListener("click", () => $("login").showModal());
 $("login-cancel").addEventListener("click", () => $("login").close());

@@ -103,6 +103,7 @@ fn canary_result(photo: Vec<u8>) -> crate::export::Source {
         label: LABEL.into(),
         score: 0.9,
         box_: crate::plugins::Bbox { x0: 0.0, y0: 0.0, x1: width as f32 / 2.0, y1: height as f32 / 2.0 },
+        span: (0, PROMPT.chars().count() as u32),
     };
     let result = crate::plugins::ExportedResult {
         id: "canary".into(),

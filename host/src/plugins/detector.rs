@@ -63,7 +63,7 @@ impl PluginRegistry {
                     plugin.idle.park(warm);
                 }
                 let response = result.map_err(|e| plugin_error(&plugin.info.name, e))?;
-                super::answers::checked(&plugin.info.name, response)
+                super::answers::checked(&plugin.info.name, response, req.prompt.chars().count())
             }
             Err(trap) => Err(trap_error(plugin, self, trap)),
         }

@@ -214,11 +214,13 @@ impl platform::Host for AppState {
 
     fn models(&mut self) -> Vec<ModelInfo> {
         let models = &self.cx.glint.models;
-        // Detector versions only: the `audit` family is what the audit plugin uses.
-        models
-            .entries()
+        let default = &self.cx.glint.config.default_model;
+        // Detector versions only (the `audit` family is what the audit plugin
+        // uses), the default first, then by name.
+        let mut entries: Vec<_> = models.entries().into_iter().filter(|e| e.manifest.model.family != "audit").collect();
+        entries.sort_by_key(|e| (&e.name != default, e.name.clone()));
+        entries
             .into_iter()
-            .filter(|e| e.manifest.model.family != "audit")
             .map(|e| ModelInfo {
                 version: e.name.clone(),
                 family: e.manifest.model.family.clone(),
