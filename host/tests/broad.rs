@@ -89,8 +89,12 @@ fn a_caption_is_read_for_the_things_it_names() {
     let json = detect("samples/chelsea.png", "a cat sleeping next to a remote", "openvino");
     let phrases: Vec<&str> = json["phrases"].as_array().unwrap().iter().map(|m| m["phrase"].as_str().unwrap()).collect();
     assert_eq!(phrases, ["cat", "remote"], "{json}");
+    // each phrase and box names the characters of the prompt it grounds
+    let spans: Vec<&Value> = json["phrases"].as_array().unwrap().iter().map(|m| &m["span"]).collect();
+    assert_eq!(spans, [&serde_json::json!([2, 5]), &serde_json::json!([25, 31])], "{json}");
     let cats = boxes_of(&json, "cat");
     assert_eq!(cats.len(), 1, "{json}");
+    assert_eq!(cats[0]["span"], serde_json::json!([2, 5]));
     assert!(iou(bbox(cats[0]), reference("samples/chelsea.png", "Egyptian cat")) >= 0.5, "{json}");
 }
 
@@ -117,4 +121,43 @@ fn both_backends_agree_on_labels_and_boxes() {
             assert!(p.iter().zip(q).all(|(u, v)| (u - v).abs() <= 2.0), "boxes differ by more than 2 px: {ov}\n{onnx}");
         }
     }
+}
+
+/// The sentence-encoder fallback (cosine >= 0.5, `phrase-threshold` in
+/// model.toml) on words that fall near it, measured on coco-grounded-v1:
+/// right below it stay unmatched, right above it some are right and some are
+/// wrong; broad-v1's WordNet vocabulary answers all of them before the encoder.
+#[test]
+fn near_misses_of_the_sentence_encoder_and_what_wordnet_makes_of_them() {
+    let prompt = "a rocket . a necktie . a muffin . a pussycat . a lemon . a bagel";
+    let how = |json: &Value, p: &str| {
+        let m = json["phrases"].as_array().unwrap().iter().find(|m| m["phrase"] == p).unwrap().clone();
+        (m["method"].as_str().unwrap().to_string(), m["label"].as_str().map(str::to_string), m["similarity"].as_f64().unwrap())
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_glint"))
+        .current_dir(home())
+        .args(["detect", "--model", "coco-grounded-v1", "--image", "samples/chelsea.png", "--prompt", prompt, "--compact"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let coco: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (phrase, label, low, high) in [
+        ("a rocket", None, 0.45, 0.5),
+        ("a necktie", None, 0.42, 0.5),
+        ("a muffin", None, 0.43, 0.5),
+        ("a pussycat", Some("cat"), 0.5, 0.6),
+        ("a lemon", Some("banana"), 0.5, 0.56),  // wrong, and why broad-v1 exists
+        ("a bagel", Some("handbag"), 0.5, 0.56), // wrong too
+    ] {
+        let (method, got, sim) = how(&coco, phrase);
+        assert!(sim > low && sim < high, "{phrase}: cosine {sim} outside ({low}, {high}): {coco}");
+        assert_eq!(got.as_deref(), label, "{phrase}: {coco}");
+        assert_eq!(method, if label.is_some() { "embedding" } else { "none" }, "{phrase}");
+    }
+    let broad = detect("samples/chelsea.png", prompt, "openvino");
+    assert_eq!(how(&broad, "a necktie").1.as_deref(), Some("tie"));
+    assert_eq!(how(&broad, "a lemon").1.as_deref(), Some("lemon"));
+    assert_eq!(how(&broad, "a bagel").1.as_deref(), Some("bagel"));
+    assert_eq!(how(&broad, "a rocket").0, "category");
+    assert_eq!(broad["detections"].as_array().unwrap().iter().filter(|d| d["phrase"] != "a pussycat").count(), 0, "{broad}");
 }

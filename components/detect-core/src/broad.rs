@@ -366,7 +366,11 @@ impl Family for Broad {
                 let region = BBox { x0: (b.x0 - mx).max(0.0), y0: (b.y0 - my).max(0.0), x1: (b.x1 + mx).min(w), y1: (b.y1 + my).min(h) };
                 crops.push(Crop { bbox: b, proposal: true, objectness, probs: self.classify(nn, &img, &region)? });
             }
+            // A window that is nearly a proposal (a table filling the photo) tells nothing new.
             for region in self.windows(w, h) {
+                if crops.iter().any(|c: &Crop| iou(&c.bbox, &region) >= 0.8) {
+                    continue;
+                }
                 crops.push(Crop { bbox: region, proposal: false, objectness: 0.0, probs: self.classify(nn, &img, &region)? });
             }
         }

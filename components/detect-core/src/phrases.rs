@@ -30,10 +30,11 @@ const STOP_WORDS: &[&str] = &[
 const MAX_NGRAM: usize = 4;
 
 /// Splits a prompt into phrases with their spans. Explicit separators
-/// ("a cat . a coffee mug") give one phrase per piece; a piece in which
-/// `known` recognises two or more phrases (n-grams of its words, longest
-/// first, stop words dropped; CJK characters for Chinese) is a caption and
-/// gives those phrases instead ("a cat sleeping next to a remote").
+/// ("a cat . a coffee mug") give one phrase per piece. A prompt without any
+/// (a trailing full stop aside) is read as a caption when `known` recognises two or more separate things
+/// in it (n-grams of its words, longest first, stop words dropped, adjacent
+/// matches joined: "tabby cat" stays one thing; CJK characters for Chinese):
+/// "a cat sleeping next to a remote" gives "cat" and "remote".
 pub fn extract(prompt: &str, limits: &Limits, known: &dyn Fn(&str) -> bool) -> Result<Vec<Phrase>, Error> {
     let chars: Vec<char> = prompt.chars().collect();
     if chars.len() > limits.max_prompt_chars as usize {
@@ -44,10 +45,12 @@ pub fn extract(prompt: &str, limits: &Limits, known: &dyn Fn(&str) -> bool) -> R
     }
     let mut phrases = Vec::new();
     let mut start = 0;
+    // Separated: at least two non-empty pieces (a caption may end with a full stop).
+    let separated = chars.split(|c| SEPARATORS.contains(c)).filter(|p| p.iter().any(|c| !c.is_whitespace())).count() > 1;
     for end in (0..=chars.len()).filter(|i| *i == chars.len() || SEPARATORS.contains(&chars[*i])) {
         let words = words_of(&chars, start, end);
         if !words.is_empty() {
-            let found = caption_phrases(&chars, &words, known);
+            let found = if separated { Vec::new() } else { caption_phrases(&chars, &words, known) };
             if found.len() >= 2 {
                 phrases.extend(found);
             } else {
@@ -116,7 +119,8 @@ fn caption_phrases(chars: &[char], words: &[(usize, usize)], known: &dyn Fn(&str
         if units[a].2 { parts.concat() } else { parts.join(" ") }
     };
     let stop = |i: usize| !units[i].2 && STOP_WORDS.contains(&text_of(i, i + 1).to_lowercase().as_str());
-    let mut out = Vec::new();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut matched_until = None;
     let mut i = 0;
     while i < units.len() {
         if stop(i) {
@@ -130,13 +134,19 @@ fn caption_phrases(chars: &[char], words: &[(usize, usize)], known: &dyn Fn(&str
         });
         match longest {
             Some(n) => {
-                out.push(Phrase { text: text_of(i, i + n), span: [units[i].0 as u32, units[i + n - 1].1 as u32] });
+                // Adjacent to the previous match: one thing ("tabby" + "cat").
+                let joined = matched_until == Some(i) && !units[i].2;
+                let start = if joined { out.pop().map(|(s, _): (usize, usize)| s).expect("a previous match") } else { i };
+                out.push((start, i + n));
                 i += n;
+                matched_until = Some(i);
             }
             None => i += 1,
         }
     }
-    out
+    out.into_iter()
+        .map(|(a, b)| Phrase { text: text_of(a, b), span: [units[a].0 as u32, units[b - 1].1 as u32] })
+        .collect()
 }
 
 fn trim_punctuation(chars: &[char], mut s: usize, mut e: usize) -> (usize, usize) {
@@ -230,9 +240,15 @@ mod tests {
         // one known thing: the whole piece stays one phrase (attributes kept for the encoder)
         let found = extract("a red car", &l, &known).unwrap();
         assert_eq!(found, vec![Phrase { text: "a red car".into(), span: [0, 9] }]);
-        // explicit separators keep their pieces, spans in characters (not bytes)
-        let found = extract("猫 . a dog", &l, &known).unwrap();
+        // explicit separators keep their pieces whole, spans in characters (not bytes)
+        let found = extract("猫 . a dog . a cat next to a dog", &l, &known).unwrap();
         assert_eq!(found[1], Phrase { text: "a dog".into(), span: [4, 9] });
+        assert_eq!(found[2].text, "a cat next to a dog");
+        // adjacent known words are one thing, not two
+        let found = extract("a tabby cat", &l, &known).unwrap();
+        assert_eq!(found, vec![Phrase { text: "a tabby cat".into(), span: [0, 11] }]);
+        let found = extract("a tabby cat on a bed", &l, &known).unwrap();
+        assert_eq!(found.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["tabby cat", "bed"]);
         // Chinese captions are segmented against the zh table
         let found = extract("一只猫和一条狗", &l, &known).unwrap();
         assert_eq!(found.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["一只猫", "一条狗"]);
