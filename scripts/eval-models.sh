@@ -15,13 +15,8 @@ fail() { echo "eval-models: $*" >&2; exit 1; }
 [ -x target/release/glint ] || fail "build glint first: scripts/setup.sh"
 versions=("$@"); [ ${#versions[@]} -gt 0 ] || versions=(coco-grounded-v1 broad-v1)
 
-scripts/bench-manifest.sh 0 >"$OUT/spin.toml"
-rm -f "$OUT/glint.db" "$OUT/glint.db-wal" "$OUT/glint.db-shm" "$OUT/up.out"
-target/release/glint up --listen 127.0.0.1:0 --manifest "$OUT/spin.toml" --database "$OUT/glint.db" >"$OUT/up.out" 2>"$OUT/up.log" &
-PID=$!
-trap 'kill $PID 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 600); do grep -q "http://" "$OUT/up.out" 2>/dev/null && break; kill -0 $PID || fail "glint up exited: $OUT/up.log"; sleep 0.1; done
-URL=$(grep -o 'http://[0-9.:]*' "$OUT/up.out" | head -1)
-[ -n "$URL" ] || fail "glint up did not start in 60 s: $OUT/up.log"
+# shellcheck source=lib/bench-server.sh
+. scripts/lib/bench-server.sh
+start_bench_server 0
 echo "glint $(target/release/glint --version 2>/dev/null | awk '{print $2}'), $(nproc) cores, $(date -u +%Y-%m-%d)"
 python3 scripts/eval-models.py "$URL" "$OUT/report.json" "${versions[@]}"

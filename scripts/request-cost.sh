@@ -23,14 +23,9 @@ fail() { echo "request-cost: $*" >&2; exit 1; }
 [ -x target/release/glint ] || fail "build glint first: scripts/setup.sh"
 OHA=$(scripts/oha.sh) || fail "oha could not be installed (scripts/oha.sh)"
 
-scripts/bench-manifest.sh >"$OUT/spin.toml"
-rm -f "$OUT/glint.db" "$OUT/glint.db-wal" "$OUT/glint.db-shm" "$OUT/up.out"
-target/release/glint up --listen 127.0.0.1:0 --manifest "$OUT/spin.toml" --database "$OUT/glint.db" >"$OUT/up.out" 2>"$OUT/up.log" &
-PID=$!
-trap 'kill $PID 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 600); do grep -q "http://" "$OUT/up.out" 2>/dev/null && break; kill -0 $PID || fail "glint up exited: $OUT/up.log"; sleep 0.1; done
-URL=$(grep -o 'http://[0-9.:]*' "$OUT/up.out" | head -1)
-[ -n "$URL" ] || fail "glint up did not start in 60 s: $OUT/up.log"
+# shellcheck source=lib/bench-server.sh
+. scripts/lib/bench-server.sh
+start_bench_server
 # The detection the cached row repeats, once, so every timed request is a hit.
 curl -sf -X POST --data-binary @samples/chelsea.png "$URL/api/detect?prompt=a%20cat" >/dev/null || fail "the first detection failed"
 
@@ -63,4 +58,4 @@ for r in "${rows[@]}"; do
   read -r name p50 p99 rps <<<"$r"
   echo "| $name | $p50 | $p99 | $rps | $((p50 - base)) |"
 done
-echo "glint up peak RSS: $(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status") MB"
+echo "glint up peak RSS: $(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$BENCH_SERVER_PID/status") MB"
