@@ -529,30 +529,23 @@ else
   sha256sum "$EFF_ONNX_CACHED.tmp" | cut -d' ' -f1 > "$EFF_ONNX_CACHED.sha256"
   mv "$EFF_ONNX_CACHED.tmp" "$EFF_ONNX_CACHED"
 fi
-if [ ! -f "$BROAD_DIR/effnet.onnx" ] || [ "$(sha_of "$BROAD_DIR/effnet.onnx")" != "$(cat "$EFF_ONNX_CACHED.sha256")" ]; then
+# Both graphs fix the batch at 1; scripts/batch-classifier.py lets them take all crops in one call.
+PHOTOS=("$ROOT/samples/coffee.png" "$ROOT/samples/chelsea.png" "$ROOT/samples/astronaut.png")
+EFF_ONNX_KEY="v1 onnx=$(cat "$EFF_ONNX_CACHED.sha256") script=$(sha_of "$ROOT/scripts/batch-classifier.py")"
+if ! stamp_ok effnet-onnx "$EFF_ONNX_KEY" || [ ! -s "$BROAD_DIR/effnet.onnx" ]; then
   WORK=1
-  cp "$EFF_ONNX_CACHED" "$BROAD_DIR/effnet.onnx.tmp" && mv "$BROAD_DIR/effnet.onnx.tmp" "$BROAD_DIR/effnet.onnx"
+  "$PY" "$ROOT/scripts/batch-classifier.py" onnx "$EFF_ONNX_CACHED" "$BROAD_DIR/effnet.onnx" "${PHOTOS[@]}" \
+      >"$LOGS/batch-classifier-onnx.log" 2>&1 || die "making effnet.onnx batchable failed — see $(rel "$LOGS/batch-classifier-onnx.log")"
+  sed -n 's/^NOTE /      /p' "$LOGS/batch-classifier-onnx.log"
+  stamp_write effnet-onnx "$EFF_ONNX_KEY"
 fi
-EFF_IR_KEY="v1 ov=$GLINT_OV_VERSION tflite=$GLINT_EFFNET_TFLITE_SHA256 fp16=no"
+EFF_IR_KEY="v2 ov=$GLINT_OV_VERSION tflite=$GLINT_EFFNET_TFLITE_SHA256 fp16=no script=$(sha_of "$ROOT/scripts/batch-classifier.py")"
 if ! stamp_ok effnet-ir "$EFF_IR_KEY" || [ ! -s "$BROAD_DIR/effnet.xml" ] || [ ! -s "$BROAD_DIR/effnet.bin" ]; then
   WORK=1
-  "$PY" - "$EFF_TFLITE" "$BROAD_DIR" "$ROOT/samples/coffee.png" "$BROAD_DIR/imagenet-labels.txt" >"$LOGS/convert-openvino-effnet.log" 2>&1 <<'EOF' \
-    || die "OpenVINO conversion of EfficientNet-Lite3 failed — see $(rel "$LOGS/convert-openvino-effnet.log")"
-import os, sys, numpy as np, openvino as ov
-from PIL import Image
-tflite, out, coffee, labels = sys.argv[1:5]
-m = ov.convert_model(tflite)
-ov.save_model(m, os.path.join(out, "effnet.tmp.xml"), compress_to_fp16=False)
-os.replace(os.path.join(out, "effnet.tmp.bin"), os.path.join(out, "effnet.bin"))
-os.replace(os.path.join(out, "effnet.tmp.xml"), os.path.join(out, "effnet.xml"))
-c = ov.Core().compile_model(os.path.join(out, "effnet.xml"), "CPU")
-img = np.asarray(Image.open(coffee).convert("RGB").resize((280, 280), Image.BILINEAR), dtype=np.uint8)[None]
-p = c(img)[0][0]
-name = open(labels, encoding="utf-8").read().split("\n")[int(p.argmax())]
-assert name == "espresso", f"effnet IR sanity check: coffee.png -> {name!r}, expected espresso"
-print(f"NOTE effnet.xml/.bin: ov.convert_model(efficientnet_lite3.tflite); coffee.png -> {name} {p.max() / 255:.2f}")
-EOF
-  sed -n 's/^NOTE /      /p' "$LOGS/convert-openvino-effnet.log"
+  "$PY" "$ROOT/scripts/batch-classifier.py" openvino "$EFF_TFLITE" "$BROAD_DIR/effnet.xml" "${PHOTOS[@]}" \
+      >"$LOGS/batch-classifier-openvino.log" 2>&1 \
+    || die "OpenVINO conversion of EfficientNet-Lite3 failed — see $(rel "$LOGS/batch-classifier-openvino.log")"
+  sed -n 's/^NOTE /      /p' "$LOGS/batch-classifier-openvino.log"
   stamp_write effnet-ir "$EFF_IR_KEY"
 fi
 WN_DIR=/usr/share/wordnet

@@ -96,6 +96,21 @@ fn a_caption_is_read_for_the_things_it_names() {
     assert_eq!(cats.len(), 1, "{json}");
     assert_eq!(cats[0]["span"], serde_json::json!([2, 5]));
     assert!(iou(bbox(cats[0]), reference("samples/chelsea.png", "Egyptian cat")) >= 0.5, "{json}");
+    // Words no table knows are tried with the sentence encoder, on both versions:
+    // "kitty" maps to cat (cosine .84), "sleeping" is a stop word.
+    for version in ["coco-grounded-v1", "broad-v1"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_glint"))
+            .current_dir(home())
+            .args(["detect", "--model", version, "--image", "samples/chelsea.png", "--prompt", "a kitty sleeping on a sofa", "--compact"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let json: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let read: Vec<(&str, &Value)> =
+            json["phrases"].as_array().unwrap().iter().map(|m| (m["phrase"].as_str().unwrap(), &m["span"])).collect();
+        assert_eq!(read, [("kitty", &serde_json::json!([2, 7])), ("sofa", &serde_json::json!([22, 26]))], "{version}: {json}");
+        assert!(boxes_of(&json, "kitty").iter().any(|d| d["label"] == "cat"), "{version}: {json}");
+    }
 }
 
 #[test]

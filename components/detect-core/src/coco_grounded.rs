@@ -89,6 +89,33 @@ impl CocoGrounded {
         Ok(matches)
     }
 
+    /// The prompt's phrases as `phrases::extract` reads them; in a caption,
+    /// also the words no table knows that the sentence encoder maps to a
+    /// COCO class ("a kitty on a sofa" → "kitty", "sofa").
+    pub fn read_prompt(
+        &mut self,
+        nn: &mut dyn Inference,
+        prompt: &str,
+        limits: &crate::Limits,
+        known: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<phrases::Phrase>, Error> {
+        let found = phrases::extract(prompt, limits, known)?;
+        let Some(caption) = phrases::read_caption(prompt, known) else { return Ok(found) };
+        if caption.other_words.is_empty() || caption.other_words.len() > phrases::MAX_PHRASES {
+            return Ok(found);
+        }
+        let words: Vec<String> = caption.other_words.iter().map(|w| w.text.clone()).collect();
+        let embedded = self.embed_open_phrases(nn, &words)?;
+        let mapped = self.map_phrases(nn, &words, &embedded)?;
+        let mut all = caption.known;
+        all.extend(caption.other_words.into_iter().zip(mapped).filter(|(_, m)| m.method == "embedding").map(|(w, _)| w));
+        if all.len() < 2 || all.len() > phrases::MAX_PHRASES {
+            return Ok(found);
+        }
+        all.sort_by_key(|p| p.span[0]);
+        Ok(all)
+    }
+
     /// Embeddings of the phrases the tables cannot map (English only: the
     /// sentence encoder maps Chinese to noise).
     pub fn embed_open_phrases(&self, nn: &mut dyn Inference, phrases: &[String]) -> Result<Vec<Option<Vec<f32>>>, Error> {
@@ -126,7 +153,7 @@ impl CocoGrounded {
 
 impl Family for CocoGrounded {
     fn detect(&mut self, nn: &mut dyn Inference, req: &Request) -> Result<Response, Error> {
-        let phrases = phrases::extract(req.prompt, &req.limits, &|p| phrases::table_match(p).is_some())?;
+        let phrases = self.read_prompt(nn, req.prompt, &req.limits, &|p| phrases::table_match(p).is_some())?;
         let texts: Vec<String> = phrases.iter().map(|p| p.text.clone()).collect();
         let img = decode(req.image, req.limits.max_pixels)?;
         let (width, height) = img.dimensions();

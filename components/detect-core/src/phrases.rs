@@ -50,7 +50,7 @@ pub fn extract(prompt: &str, limits: &Limits, known: &dyn Fn(&str) -> bool) -> R
     for end in (0..=chars.len()).filter(|i| *i == chars.len() || SEPARATORS.contains(&chars[*i])) {
         let words = words_of(&chars, start, end);
         if !words.is_empty() {
-            let found = if separated { Vec::new() } else { caption_phrases(&chars, &words, known) };
+            let found = if separated { Vec::new() } else { caption_phrases(&chars, &words, known).known };
             if found.len() >= 2 {
                 phrases.extend(found);
             } else {
@@ -99,8 +99,33 @@ fn words_of(chars: &[char], from: usize, to: usize) -> Vec<(usize, usize)> {
     words
 }
 
+/// How a caption reads: the things `known` recognises, and its other words
+/// (stop words aside) for a family to try with its sentence encoder.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Caption {
+    pub known: Vec<Phrase>,
+    pub other_words: Vec<Phrase>,
+}
+
+/// The caption reading of a prompt without separators; `None` when it has some.
+pub fn read_caption(prompt: &str, known: &dyn Fn(&str) -> bool) -> Option<Caption> {
+    let chars: Vec<char> = prompt.chars().collect();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for end in (0..=chars.len()).filter(|i| *i == chars.len() || SEPARATORS.contains(&chars[*i])) {
+        if chars[start..end].iter().any(|c| !c.is_whitespace()) {
+            pieces.push((start, end));
+        }
+        start = end + 1;
+    }
+    match pieces[..] {
+        [(from, to)] => Some(caption_phrases(&chars, &words_of(&chars, from, to), known)),
+        _ => None,
+    }
+}
+
 /// The phrases `known` recognises in one piece, longest match first, left to right.
-fn caption_phrases(chars: &[char], words: &[(usize, usize)], known: &dyn Fn(&str) -> bool) -> Vec<Phrase> {
+fn caption_phrases(chars: &[char], words: &[(usize, usize)], known: &dyn Fn(&str) -> bool) -> Caption {
     // Units: words, or single characters inside CJK runs (Chinese has no spaces).
     let mut units: Vec<(usize, usize, bool)> = Vec::new();
     for &(s, e) in words {
@@ -120,6 +145,7 @@ fn caption_phrases(chars: &[char], words: &[(usize, usize)], known: &dyn Fn(&str
     };
     let stop = |i: usize| !units[i].2 && STOP_WORDS.contains(&text_of(i, i + 1).to_lowercase().as_str());
     let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut other: Vec<usize> = Vec::new();
     let mut matched_until = None;
     let mut i = 0;
     while i < units.len() {
@@ -141,12 +167,16 @@ fn caption_phrases(chars: &[char], words: &[(usize, usize)], known: &dyn Fn(&str
                 i += n;
                 matched_until = Some(i);
             }
-            None => i += 1,
+            None => {
+                if !units[i].2 && chars[units[i].0..units[i].1].iter().all(|c| c.is_alphabetic() || *c == '-') {
+                    other.push(i);
+                }
+                i += 1
+            }
         }
     }
-    out.into_iter()
-        .map(|(a, b)| Phrase { text: text_of(a, b), span: [units[a].0 as u32, units[b - 1].1 as u32] })
-        .collect()
+    let phrase = |(a, b): (usize, usize)| Phrase { text: text_of(a, b), span: [units[a].0 as u32, units[b - 1].1 as u32] };
+    Caption { known: out.into_iter().map(phrase).collect(), other_words: other.into_iter().map(|i| phrase((i, i + 1))).collect() }
 }
 
 fn trim_punctuation(chars: &[char], mut s: usize, mut e: usize) -> (usize, usize) {
@@ -249,6 +279,11 @@ mod tests {
         assert_eq!(found, vec![Phrase { text: "a tabby cat".into(), span: [0, 11] }]);
         let found = extract("a tabby cat on a bed", &l, &known).unwrap();
         assert_eq!(found.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["tabby cat", "bed"]);
+        // the words no table knows are left for the sentence encoder
+        let c = read_caption("a kitty sleeping on a sofa.", &known).unwrap();
+        assert_eq!(c.known, vec![Phrase { text: "sofa".into(), span: [22, 26] }]);
+        assert_eq!(c.other_words, vec![Phrase { text: "kitty".into(), span: [2, 7] }]);
+        assert_eq!(read_caption("a cat . a dog", &known), None);
         // Chinese captions are segmented against the zh table
         let found = extract("一只猫和一条狗", &l, &known).unwrap();
         assert_eq!(found.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["一只猫", "一条狗"]);

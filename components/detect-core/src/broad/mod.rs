@@ -27,7 +27,7 @@ use crate::nms::{iou, suppress};
 use crate::tensor::take;
 use crate::text_encoder::{cosine, normalize};
 use crate::vocabulary::{Source, Vocabulary};
-use crate::{Assets, BBox, Detection, Error, Family, Inference, PhraseMatch, Request, Response, Tensor, phrases};
+use crate::{Assets, BBox, Detection, Error, Family, Inference, PhraseMatch, Request, Response, Tensor, TensorData, phrases};
 
 pub struct Broad {
     version: String,
@@ -190,24 +190,38 @@ impl Broad {
         out
     }
 
-    /// Classifier probabilities of one region of the image.
-    fn classify(&self, nn: &mut dyn Inference, img: &RgbImage, region: &BBox) -> Result<Vec<f32>, Error> {
+    /// Classifier probabilities of regions of the image, in one batched call.
+    fn classify(&self, nn: &mut dyn Inference, img: &RgbImage, regions: &[BBox]) -> Result<Vec<Vec<f32>>, Error> {
+        if regions.is_empty() {
+            return Ok(Vec::new());
+        }
         let (w, h) = img.dimensions();
-        let x0 = (region.x0.floor().max(0.0) as u32).min(w - 1);
-        let y0 = (region.y0.floor().max(0.0) as u32).min(h - 1);
-        let x1 = (region.x1.ceil() as u32).clamp(x0 + 1, w);
-        let y1 = (region.y1.ceil() as u32).clamp(y0 + 1, h);
-        let crop = imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
-        let prepared = prepare(&crop, &self.classifier_pre);
-        let input = Tensor::new(&self.cfg.classifier_input, prepared.dims, prepared.data);
+        let side = self.cfg.classifier_size;
+        let mut pixels = Vec::with_capacity(regions.len() * (side * side * 3) as usize);
+        for region in regions {
+            let x0 = (region.x0.floor().max(0.0) as u32).min(w - 1);
+            let y0 = (region.y0.floor().max(0.0) as u32).min(h - 1);
+            let x1 = (region.x1.ceil() as u32).clamp(x0 + 1, w);
+            let y1 = (region.y1.ceil() as u32).clamp(y0 + 1, h);
+            let crop = imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
+            match prepare(&crop, &self.classifier_pre).data {
+                TensorData::U8(v) => pixels.extend(v),
+                _ => return Err(Error::inference("the classifier's input must be u8")),
+            }
+        }
+        let n = regions.len() as u32;
+        let input = Tensor::new(&self.cfg.classifier_input, vec![n, side, side, 3], TensorData::U8(pixels));
         let mut out = nn.compute(&format!("{}/{}", self.version, self.cfg.classifier_graph), vec![input])?;
         let probs = take(&mut out, &self.cfg.classifier_output)?;
-        let is_u8 = matches!(probs.data, crate::TensorData::U8(_));
+        let is_u8 = matches!(probs.data, TensorData::U8(_));
         let mut values = probs.to_f32()?;
         if is_u8 {
             values.iter_mut().for_each(|v| *v /= 255.0); // quantised softmax
         }
-        Ok(values)
+        match probs.dims[..] {
+            [rows, classes] if rows == n && classes > 0 => Ok(values.chunks(classes as usize).map(<[f32]>::to_vec).collect()),
+            _ => Err(Error::inference(format!("classifier output has dims {:?}, expected [{n}, classes]", probs.dims))),
+        }
     }
 
     /// The crop's ConSE embedding: top-T labels' embeddings weighted by probability.
@@ -296,8 +310,9 @@ impl Broad {
 
 impl Family for Broad {
     fn detect(&mut self, nn: &mut dyn Inference, req: &Request) -> Result<Response, Error> {
-        let knows = |p: &str| phrases::table_match(p).is_some() || self.vocabulary.knows(p);
-        let found = phrases::extract(req.prompt, &req.limits, &knows)?;
+        let vocabulary = &self.vocabulary;
+        let knows = |p: &str| phrases::table_match(p).is_some() || vocabulary.knows(p);
+        let found = self.coco.read_prompt(nn, req.prompt, &req.limits, &knows)?;
         let img = decode(req.image, req.limits.max_pixels)?;
         let (width, height) = img.dimensions();
         let (matches, scoring) = self.understand(nn, &found)?;
@@ -314,18 +329,26 @@ impl Family for Broad {
         let mut crops = Vec::new();
         if needs_classifier {
             let (w, h) = (width as f32, height as f32);
+            // (box, region classified, objectness): proposals widened for context, then windows;
+            // a window that is nearly a proposal (a table filling the photo) tells nothing new.
+            let mut regions: Vec<(BBox, BBox, f32)> = Vec::new();
             for (b, objectness) in self.proposals(&ssd) {
                 let (mx, my) = ((b.x1 - b.x0) * self.cfg.proposal_margin, (b.y1 - b.y0) * self.cfg.proposal_margin);
                 let region = BBox { x0: (b.x0 - mx).max(0.0), y0: (b.y0 - my).max(0.0), x1: (b.x1 + mx).min(w), y1: (b.y1 + my).min(h) };
-                crops.push(Crop { bbox: b, proposal: true, objectness, probs: self.classify(nn, &img, &region)? });
+                regions.push((b, region, objectness));
             }
-            // A window that is nearly a proposal (a table filling the photo) tells nothing new.
-            for region in self.windows(w, h) {
-                if crops.iter().any(|c: &Crop| iou(&c.bbox, &region) >= 0.8) {
-                    continue;
+            for window in self.windows(w, h) {
+                if regions.iter().all(|(b, _, _)| iou(b, &window) < 0.8) {
+                    regions.push((window, window, 0.0));
                 }
-                crops.push(Crop { bbox: region, proposal: false, objectness: 0.0, probs: self.classify(nn, &img, &region)? });
             }
+            let areas: Vec<BBox> = regions.iter().map(|(_, r, _)| *r).collect();
+            let probs = self.classify(nn, &img, &areas)?;
+            crops = regions
+                .into_iter()
+                .zip(probs)
+                .map(|((bbox, _, objectness), probs)| Crop { bbox, proposal: objectness > 0.0, objectness, probs })
+                .collect();
         }
         let mut conse = Vec::new();
         if scoring.iter().any(|s| matches!(s, Scoring::Conse(_) | Scoring::Labels(_, Some(_)))) && !crops.is_empty() {
