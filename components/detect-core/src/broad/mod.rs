@@ -79,7 +79,9 @@ impl Broad {
             coco: CocoGrounded::load(version, manifest, assets)?,
             classifier_pre: Preprocess {
                 resize: Some([side, side]),
-                resize_filter: ResizeFilter::Triangle,
+                // TF's bilinear resize, as EfficientNet-Lite's own pipeline; in wasm
+                // it is also ~3 ms a crop faster than the area-aware filter.
+                resize_filter: ResizeFilter::TfBilinear,
                 layout: Layout::Nhwc,
                 dtype: DType::U8,
                 ..Preprocess::default()
