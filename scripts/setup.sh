@@ -75,7 +75,7 @@ rel() { local p=$1; p=${p#"$ROOT"/}; printf '%s' "${p/#$HOME/\~}"; }
 
 now() { printf '%s' "${EPOCHREALTIME/,/.}"; }
 
-TOTAL_STEPS=14
+TOTAL_STEPS=15
 STEP_NO=0
 STEP_T0=0
 WORK=0

@@ -154,7 +154,7 @@ impl Broad {
         Ok((matches, scoring))
     }
 
-    /// "tabby" or "animal: 408 labels" for the phrases table.
+    /// The phrases table's label: "tabby", or "408 labels" for a category.
     fn describe(&self, labels: &[usize]) -> String {
         match labels {
             [one] => self.vocabulary.labels[*one].name.clone(),
