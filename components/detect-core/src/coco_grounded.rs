@@ -132,13 +132,13 @@ impl CocoGrounded {
     }
 
     /// SSD boxes of the classes the phrases map to, one detection per phrase.
-    pub fn detections(
+    fn detections(
         &self,
         nn: &mut dyn Inference,
         img: &image::RgbImage,
         matches: &[PhraseMatch],
         threshold: f32,
-    ) -> Result<(Vec<ssd::SsdBox>, Vec<Detection>), Error> {
+    ) -> Result<Vec<Detection>, Error> {
         let boxes = ssd::run(nn, &self.version, &self.cfg, &self.pre, img)?;
         let mut out = Vec::new();
         for b in boxes.iter().filter(|b| b.score >= threshold) {
@@ -147,7 +147,7 @@ impl CocoGrounded {
                 out.push(Detection::new(m, label, b.score, b.bbox));
             }
         }
-        Ok((boxes, out))
+        Ok(out)
     }
 }
 
@@ -166,7 +166,7 @@ impl Family for CocoGrounded {
         if response.phrases.iter().all(|m| m.label.is_none()) {
             return Ok(response); // nothing the detector can find: skip it
         }
-        let (_, mut detections) = self.detections(nn, &img, &response.phrases, req.threshold)?;
+        let mut detections = self.detections(nn, &img, &response.phrases, req.threshold)?;
         detections.sort_by(|a, b| b.score.total_cmp(&a.score));
         response.detections = detections;
         Ok(response)
