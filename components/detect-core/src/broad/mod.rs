@@ -112,10 +112,20 @@ impl Broad {
                 (close || phrases::table_match(t).is_none()).then_some(m)
             })
             .collect();
-        // Every English phrase is embedded: ConSE backs up label scores
+        // English phrases are embedded unless COCO labels alone answer them:
+        // ConSE scores the unknown ones and backs up ImageNet label scores
         // ("a tabby cat" on a cat the classifier calls Egyptian).
-        let english: Vec<String> =
-            texts.iter().map(|t| if phrases::is_chinese(t) { String::new() } else { phrases::normalize(t) }).collect();
+        let coco_only = |m: &Option<crate::vocabulary::Meaning>| {
+            m.as_ref().is_some_and(|m| m.labels.iter().all(|l| self.vocabulary.labels[*l].source == Source::Coco))
+        };
+        let english: Vec<String> = texts
+            .iter()
+            .zip(&meanings)
+            .map(|(t, m)| {
+                let coco_table = m.is_none() && phrases::table_match(t).is_some();
+                if phrases::is_chinese(t) || coco_only(m) || coco_table { String::new() } else { phrases::normalize(t) }
+            })
+            .collect();
         let nonempty: Vec<&str> = english.iter().filter(|t| !t.is_empty()).map(String::as_str).collect();
         let mut vectors = self.coco.encoder().embed(nn, &nonempty)?.into_iter();
         let embedded: Vec<Option<Vec<f32>>> =
