@@ -25,7 +25,8 @@ M = "models/broad-v1"
 
 
 def main():
-    ssd = ort.InferenceSession(f"{M}/ssd.onnx", providers=["CPUExecutionProvider"])
+    # the uncut graph: TF's own post-processing, independent of glint's
+    ssd = ort.InferenceSession("models/coco-grounded-v1/ssd-postprocessed.onnx", providers=["CPUExecutionProvider"])
     eff = ort.InferenceSession(f"{M}/effnet.onnx", providers=["CPUExecutionProvider"])
     labels = open(f"{M}/imagenet-labels.txt", encoding="utf-8").read().split("\n")
     names = [l.split(",")[0].strip() for l in labels]

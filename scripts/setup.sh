@@ -375,55 +375,28 @@ fi
 end_step
 
 # ---------------------------------------------------------------------------------------------
-# 6. OpenVINO IR: ssd.xml/.bin from the .pb, minilm.xml/.bin from minilm.onnx
+# 6. OpenVINO IR: minilm.xml/.bin from minilm.onnx (the SSD's IR is made in step 7, from its cut ONNX)
 # ---------------------------------------------------------------------------------------------
-begin_step "OpenVINO IR conversions (ssd.xml, minilm.xml)"
-OV_KEY="v2 ov=$GLINT_OV_VERSION pb=$GLINT_SSD_PB_SHA256 minilm=$(sha_of "$MODEL_DIR/minilm.onnx") ssd=u8[1,300,300,3] fp16=no"
-if stamp_ok ov-ir "$OV_KEY" && [ -s "$MODEL_DIR/ssd.xml" ] && [ -s "$MODEL_DIR/ssd.bin" ] \
-   && [ -s "$MODEL_DIR/minilm.xml" ] && [ -s "$MODEL_DIR/minilm.bin" ]; then
+begin_step "OpenVINO IR conversion (minilm.xml)"
+OV_KEY="v3 ov=$GLINT_OV_VERSION minilm=$(sha_of "$MODEL_DIR/minilm.onnx") fp16=no"
+if stamp_ok ov-ir "$OV_KEY" && [ -s "$MODEL_DIR/minilm.xml" ] && [ -s "$MODEL_DIR/minilm.bin" ]; then
   :
 else
   WORK=1
   stamp_clear ov-ir
-  "$PY" - "$SSD_PB" "$MODEL_DIR" "$ROOT/samples/chelsea.png" >"$LOGS/convert-openvino.log" 2>&1 <<'EOF' \
-    || die "OpenVINO conversion failed — see $(rel "$LOGS/convert-openvino.log"); delete $GLINT_MODEL_DIR/{ssd,minilm}.{xml,bin} and re-run"
+  "$PY" - "$MODEL_DIR" >"$LOGS/convert-openvino.log" 2>&1 <<'EOF' \
+    || die "OpenVINO conversion failed — see $(rel "$LOGS/convert-openvino.log"); delete $GLINT_MODEL_DIR/minilm.{xml,bin} and re-run"
 import os, sys, numpy as np, openvino as ov
-from PIL import Image
-pb, out, chelsea = sys.argv[1:4]
+out = sys.argv[1]
 def desc(ports):
     return ", ".join(f"{sorted(p.get_names())} {p.get_element_type().get_type_name()}{p.get_partial_shape()}" for p in ports)
-def save(model, name):
-    tmp = os.path.join(out, name + ".tmp.xml")
-    ov.save_model(model, tmp, compress_to_fp16=False)
-    os.replace(tmp[:-4] + ".bin", os.path.join(out, name + ".bin"))
-    os.replace(tmp, os.path.join(out, name + ".xml"))
 core = ov.Core()
-# --- SSD: TF frozen graph -> IR with a fixed uint8 NHWC 300x300 input (no TensorFlow needed)
-ssd = ov.convert_model(pb, input=[("image_tensor:0", [1, 300, 300, 3], ov.Type.u8)])
-names = set().union(*(o.get_names() for o in ssd.outputs))
-want = ["detection_boxes", "detection_scores", "detection_classes", "num_detections"]
-missing = [w for w in want if not any(n.split(":")[0] == w for n in names)]
-assert not missing, f"ssd IR lacks outputs {missing}: {names}"
-# Keep only the TF output names (e.g. "detection_boxes:0"): OpenVINO's C API reports one
-# "any name" per output, and it must be the one the model.toml refers to.
-for o in ssd.outputs:
-    o.get_tensor().set_names({n for n in o.get_names() if n.split(":")[0] in want})
-save(ssd, "ssd")
-print(f"NOTE ssd.xml/.bin: ov.convert_model(frozen_inference_graph.pb, input=('image_tensor:0', u8[1,300,300,3])) + save_model(compress_to_fp16=False)")
-print(f"NOTE   ssd inputs:  {desc(ssd.inputs)}")
-print(f"NOTE   ssd outputs: {desc(ssd.outputs)}")
-# sanity: the cat in chelsea.png, f32 inference
-img = np.asarray(Image.open(chelsea).convert("RGB").resize((300, 300), Image.BILINEAR), dtype=np.uint8)[None]
-c = core.compile_model(os.path.join(out, "ssd.xml"), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-r = c(img)
-res = {w: r[o] for o in c.outputs for w in want if any(n.split(":")[0] == w for n in o.get_names())}
-top = int(np.argmax(res["detection_scores"][0]))
-cls, score = int(res["detection_classes"][0][top]), float(res["detection_scores"][0][top])
-assert cls == 17 and score > 0.5, f"ssd IR sanity check failed: top class {cls} score {score} (expected cat=17)"
-print(f"NOTE   ssd check: chelsea.png -> class {cls} (cat) score {score:.3f}")
 # --- MiniLM: ONNX -> IR, dynamic [-1,-1] int64 inputs kept
 mini = ov.convert_model(os.path.join(out, "minilm.onnx"))
-save(mini, "minilm")
+tmp = os.path.join(out, "minilm.tmp.xml")
+ov.save_model(mini, tmp, compress_to_fp16=False)
+os.replace(tmp[:-4] + ".bin", os.path.join(out, "minilm.bin"))
+os.replace(tmp, os.path.join(out, "minilm.xml"))
 print(f"NOTE minilm.xml/.bin: ov.convert_model(minilm.onnx) + save_model(compress_to_fp16=False); dynamic shapes kept")
 print(f"NOTE   minilm inputs:  {desc(mini.inputs)}")
 print(f"NOTE   minilm outputs: {desc(mini.outputs)}")
@@ -441,9 +414,9 @@ fi
 end_step
 
 # ---------------------------------------------------------------------------------------------
-# 7. ONNX SSD via tf2onnx (slow: TensorFlow), cached by the .pb's sha256
+# 7. ONNX SSD via tf2onnx (slow: TensorFlow), cached by the .pb's sha256; cut to ssd.onnx + ssd.xml
 # ---------------------------------------------------------------------------------------------
-begin_step "SSD ONNX (tf2onnx, cached)"
+begin_step "SSD ONNX (tf2onnx, cached) and the cut graphs glint loads"
 ensure_venv_tf() {  # .glint/venv-tf, made once for the tf2onnx conversions (removed after step 7b)
   local key="v1 python=$PY_VER reqs=${GLINT_VENV_TF_REQS[*]} constraints=${GLINT_VENV_TF_CONSTRAINTS[*]}"
   if stamp_ok venv-tf "$key" && "$VENV_TF/bin/python" -c '' 2>/dev/null; then
@@ -487,17 +460,23 @@ else
   note "cached $(rel "$SSD_ONNX_CACHED") sha256 $sha"
 fi
 SSD_ONNX_SHA=$(cat "$SSD_ONNX_CACHED.sha256")
-if [ ! -f "$MODEL_DIR/ssd.onnx" ] || [ "$(sha_of "$MODEL_DIR/ssd.onnx")" != "$SSD_ONNX_SHA" ]; then
+# The uncut graph, with TF's own post-processing: what scripts/reference.py checks glint against.
+if [ ! "$MODEL_DIR/ssd-postprocessed.onnx" -ef "$SSD_ONNX_CACHED" ]; then
   WORK=1
-  cp "$SSD_ONNX_CACHED" "$MODEL_DIR/ssd.onnx.tmp"
-  mv "$MODEL_DIR/ssd.onnx.tmp" "$MODEL_DIR/ssd.onnx"
-  "$PY" - "$MODEL_DIR/ssd.onnx" <<'EOF' | sed 's/^/      /' || die "ssd.onnx does not load in onnxruntime — delete $(rel "$SSD_ONNX_CACHED") and re-run"
-import sys, onnxruntime as ort
-s = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
-print("ssd.onnx: tf2onnx --graphdef frozen_inference_graph.pb --opset 13; uint8 NHWC input of any size, resize inside the graph")
-print("  inputs:  " + ", ".join(f"{i.name} {i.type}{i.shape}" for i in s.get_inputs()))
-print("  outputs: " + ", ".join(f"{o.name} {o.type}{o.shape}" for o in s.get_outputs()))
-EOF
+  ln -f "$SSD_ONNX_CACHED" "$MODEL_DIR/ssd-postprocessed.onnx" 2>/dev/null || cp "$SSD_ONNX_CACHED" "$MODEL_DIR/ssd-postprocessed.onnx"
+fi
+# glint loads the graph cut before its resize loop and post-processing (detect-core does both),
+# in ONNX and as OpenVINO IR; scripts/cut-ssd.py checks both against the uncut graph first.
+CUT_KEY="v1 onnx=$SSD_ONNX_SHA ov=$GLINT_OV_VERSION cut=$(sha_of "$ROOT/scripts/cut-ssd.py") post=$(sha_of "$ROOT/scripts/ssd_post.py") samples=$(cat "$ROOT"/samples/* | sha256sum | cut -c1-16)"
+if stamp_ok ssd-cut "$CUT_KEY" && [ -s "$MODEL_DIR/ssd.onnx" ] && [ -s "$MODEL_DIR/ssd.xml" ] && [ -s "$MODEL_DIR/ssd.bin" ]; then
+  :
+else
+  WORK=1
+  stamp_clear ssd-cut
+  "$PY" "$ROOT/scripts/cut-ssd.py" "$SSD_ONNX_CACHED" "$MODEL_DIR" "$ROOT/samples" >"$LOGS/cut-ssd.log" 2>&1 \
+    || die "cutting the SSD graph failed — see $(rel "$LOGS/cut-ssd.log")"
+  sed -n 's/^NOTE /      /p' "$LOGS/cut-ssd.log"
+  stamp_write ssd-cut "$CUT_KEY"
 fi
 stamp_write ssd-onnx "$ONNX_KEY sha=$SSD_ONNX_SHA"
 end_step

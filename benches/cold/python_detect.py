@@ -7,7 +7,9 @@ as JSON.
 
     .glint/venv/bin/python benches/cold/python_detect.py onnx|openvino IMAGE PHRASE
 
-Post-processing and the COCO table come from scripts/reference.py. The
+The graphs are the ones glint loads (ssd.onnx / ssd.xml, cut before TF's
+post-processing); the post-processing is scripts/ssd_post.py, the COCO table
+scripts/reference.py. The
 phrase is tokenised by looking its words up in vocab.txt (enough for plain
 words such as "a cat"); the label mapping is by exact name.
 """
@@ -21,6 +23,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import reference  # noqa: E402
+import ssd_post  # noqa: E402
 
 MODEL = ROOT / "models" / "coco-grounded-v1"
 
@@ -36,6 +39,8 @@ def main():
     backend, image, phrase = sys.argv[1], sys.argv[2], sys.argv[3]
     photo = Image.open(image).convert("RGB")
     width, height = photo.size
+    pixels = np.asarray(photo.resize((300, 300), Image.BILINEAR), dtype=np.uint8)[None]
+    raw_names = ["box_encodings", "class_scores", "anchors"]
     tokens = token_ids(phrase)
     if backend == "onnx":
         import onnxruntime as ort
@@ -43,7 +48,7 @@ def main():
         encoder = ort.InferenceSession(str(MODEL / "minilm.onnx"), providers=["CPUExecutionProvider"])
         names = [i.name for i in encoder.get_inputs()]
         embedding = encoder.run(None, {n: tokens[n] for n in names})[0]
-        boxes, scores, classes, num = reference.run_ort(detector, np.asarray(photo))
+        raw = detector.run(raw_names, {"image_tensor:0": pixels})
     else:
         import openvino as ov
         core = ov.Core()
@@ -52,10 +57,10 @@ def main():
         encoder = core.compile_model(str(MODEL / "minilm.xml"), "CPU")
         names = [i.get_any_name() for i in encoder.inputs]
         embedding = encoder({n: tokens[n] for n in names})[encoder.outputs[0]]
-        out = detector(np.asarray(photo.resize((300, 300), Image.BILINEAR))[None])
-        by_name = {name: out[o][0] for o in detector.outputs for name in o.get_names()}
-        boxes, scores, classes, num = (by_name.get(n, by_name.get(n.split(":")[0])) for n in reference.OUTPUTS)
-    found = reference.detections(boxes, scores, classes, num, width, height)
+        out = detector(pixels)
+        by_name = {name: out[o] for o in detector.outputs for name in o.get_names()}
+        raw = [by_name[n] for n in raw_names]
+    found = reference.detections(*ssd_post.postprocess(*raw), width, height)
     wanted = phrase.lower().split()[-1]
     print(json.dumps({"embedding_dims": int(np.asarray(embedding).shape[-1]),
                       "detections": [d for d in found if d["label"] == wanted]}))

@@ -3,9 +3,9 @@
 
     GRADIO_SERVER_PORT=7860 .glint/gradio-venv/bin/python benches/load/gradio_app.py
 
-One function, detect(image, prompt, threshold), api_name="detect". Same model
-(models/coco-grounded-v1/ssd.onnx) and the same post-processing as glint /
-scripts/reference.py. Phrases map to COCO labels by exact name only (after
+One function, detect(image, prompt, threshold), api_name="detect". The same graph glint
+loads (models/coco-grounded-v1/ssd.onnx, cut before TF's post-processing) and the same
+post-processing in numpy (scripts/ssd_post.py). Phrases map to COCO labels by exact name only (after
 "a"/"an"/"the"/... and a plural "s" are stripped); glint's synonym table and MiniLM
 fallback are not reproduced, so use prompts like "a cat".
 
@@ -13,10 +13,6 @@ Environment:
   GRADIO_SERVER_PORT   port (default 7860); always listens on 127.0.0.1
   ORT_THREADS          onnxruntime intra_op_num_threads (default 1)
   GRADIO_CONCURRENCY   concurrency_limit of the detect event (default 1 = Gradio's own default)
-  GLINT_PREP           "graph" (default): feed the original image, the graph resizes to 300x300
-                       with TF1 bilinear = glint's tf-bilinear preprocess = reference.py's path;
-                       "pil300": resize to 300x300 with PIL BILINEAR first (reference.py's
-                       --compare-openvino path).
 Prints "ready http://127.0.0.1:PORT" once the server accepts requests.
 """
 import os
@@ -32,12 +28,12 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-import reference  # noqa: E402  -- COCO90 table, output names, box conversion
+import reference  # noqa: E402  -- COCO90 table, box conversion
+import ssd_post  # noqa: E402  -- decode + per-class NMS
 
 PORT = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
 THREADS = int(os.environ.get("ORT_THREADS", "1"))
 CONCURRENCY = int(os.environ.get("GRADIO_CONCURRENCY", "1"))
-PREP = os.environ.get("GLINT_PREP", "graph")
 
 so = ort.SessionOptions()
 so.intra_op_num_threads = THREADS
@@ -66,10 +62,9 @@ def detect(image: Image.Image, prompt: str, threshold: float):
     wanted = [(p, label_of(p)) for p in phrases]
     im = image.convert("RGB")
     w, h = im.size
-    if PREP == "pil300":
-        im = im.resize((300, 300), Image.BILINEAR)
-    arr = np.asarray(im, dtype=np.uint8)  # NHWC u8; the graph normalises itself
-    dets = reference.detections(*reference.run_ort(SESSION, arr), w, h, threshold=float(threshold))
+    arr = np.asarray(im.resize((300, 300), Image.BILINEAR), dtype=np.uint8)  # NHWC u8; the graph normalises itself
+    raw = SESSION.run(["box_encodings", "class_scores", "anchors"], {"image_tensor:0": arr[None]})
+    dets = reference.detections(*ssd_post.postprocess(*raw), w, h, threshold=float(threshold))
     out = []
     for d in dets:  # already sorted by score, boxes in original pixels
         x0, y0, x1, y1 = (min(max(v, 0.0), lim) for v, lim in zip(d["box_px"], (w, h, w, h)))

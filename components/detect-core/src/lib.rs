@@ -15,6 +15,7 @@ pub mod nms;
 mod owlvit;
 pub mod phrases;
 mod ssd;
+mod ssd_post;
 pub mod tensor;
 pub mod text_encoder;
 pub mod tokenizer;

@@ -86,10 +86,14 @@ pub struct CocoGroundedConfig {
     pub detector_graph: String,
     pub text_graph: String,
     pub image_input: String,
-    pub boxes_output: String,
-    pub scores_output: String,
-    pub classes_output: String,
-    pub count_output: String,
+    /// `[1, n, 4]` box encodings (ty, tx, th, tw) before decoding.
+    pub box_encodings_output: String,
+    /// `[1, n, 1 + classes]` class scores after the score converter, background first.
+    pub class_scores_output: String,
+    /// `[1, n, 4]` anchors (ymin, xmin, ymax, xmax), normalised.
+    pub anchors_output: String,
+    /// The graph's post-processing settings (its `pipeline.config`).
+    pub postprocess: SsdPostprocess,
     pub ids_input: String,
     pub mask_input: String,
     pub type_ids_input: String,
@@ -98,6 +102,21 @@ pub struct CocoGroundedConfig {
     pub max_tokens: usize,
     /// Lowest cosine similarity accepted for an embedding match.
     pub phrase_threshold: f32,
+}
+
+/// `[coco-grounded.postprocess]`: the TF Object Detection API settings the
+/// SSD was trained with (`box_coder` scales and `batch_non_max_suppression`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SsdPostprocess {
+    /// y, x, height, width scale factors of the box coder.
+    pub box_scales: [f32; 4],
+    /// Class scores at or below this are dropped before NMS.
+    pub score_threshold: f32,
+    /// A box overlapping a kept box of its class by more than this is suppressed.
+    pub iou_threshold: f32,
+    pub max_per_class: usize,
+    pub max_total: usize,
 }
 
 /// `[broad]`: the `coco-grounded` parts plus an ImageNet classifier run on

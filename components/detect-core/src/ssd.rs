@@ -1,14 +1,16 @@
-//! One pass of the TF Object Detection API SSD graph: every box it returns,
-//! in pixels of the original image, with its COCO class id and score.
+//! One pass of the TF Object Detection API SSD graph and its post-processing
+//! ([`crate::ssd_post`]): every box kept, in pixels of the original image,
+//! with its COCO class id and score.
 
 use image::RgbImage;
 
 use crate::image_prep::prepare;
 use crate::manifest::{CocoGroundedConfig, Preprocess};
+use crate::ssd_post::postprocess;
 use crate::tensor::take;
 use crate::{BBox, Error, Inference, Tensor};
 
-/// A box as the SSD scored it (NMS per class already done inside the graph).
+/// A box as the SSD scored it, after per-class NMS.
 #[derive(Clone, Copy, Debug)]
 pub struct SsdBox {
     /// 1-based COCO id of the 90-id map.
@@ -29,28 +31,22 @@ pub fn run(
     let prepared = prepare(img, pre);
     let input = Tensor::new(&cfg.image_input, prepared.dims, prepared.data);
     let mut out = nn.compute(&format!("{version}/{}", cfg.detector_graph), vec![input])?;
-    let boxes = take(&mut out, &cfg.boxes_output)?.to_f32()?;
-    let scores = take(&mut out, &cfg.scores_output)?.to_f32()?;
-    let classes = take(&mut out, &cfg.classes_output)?.to_f32()?;
-    let count = take(&mut out, &cfg.count_output)?.to_f32()?;
-    let n = (count.first().copied().unwrap_or(0.0).max(0.0) as usize)
-        .min(scores.len())
-        .min(classes.len())
-        .min(boxes.len() / 4);
+    let encodings = take(&mut out, &cfg.box_encodings_output)?.to_f32()?;
+    let scores = take(&mut out, &cfg.class_scores_output)?.to_f32()?;
+    let anchors = take(&mut out, &cfg.anchors_output)?.to_f32()?;
+    let kept = postprocess(&encodings, &anchors, &scores, &cfg.postprocess)?;
     let (sw, sh) = (prepared.source_w, prepared.source_h);
-    let mut found: Vec<SsdBox> = (0..n)
-        .map(|i| {
-            let b = &boxes[i * 4..i * 4 + 4]; // ymin, xmin, ymax, xmax in [0, 1]
-            SsdBox {
-                class_id: classes[i].round().max(0.0) as u32,
-                score: scores[i],
-                bbox: BBox {
-                    x0: (b[1] * sw).clamp(0.0, width as f32),
-                    y0: (b[0] * sh).clamp(0.0, height as f32),
-                    x1: (b[3] * sw).clamp(0.0, width as f32),
-                    y1: (b[2] * sh).clamp(0.0, height as f32),
-                },
-            }
+    let mut found: Vec<SsdBox> = kept
+        .into_iter()
+        .map(|k| SsdBox {
+            class_id: k.class_id,
+            score: k.score,
+            bbox: BBox {
+                x0: (k.bbox.x0 * sw).clamp(0.0, width as f32),
+                y0: (k.bbox.y0 * sh).clamp(0.0, height as f32),
+                x1: (k.bbox.x1 * sw).clamp(0.0, width as f32),
+                y1: (k.bbox.y1 * sh).clamp(0.0, height as f32),
+            },
         })
         .collect();
     found.sort_by(|a, b| b.score.total_cmp(&a.score));
