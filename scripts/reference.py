@@ -24,6 +24,10 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ssd_post  # noqa: E402  -- the numpy post-processing of the cut graph
+from ssd_post import iou  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = ROOT / "models" / "coco-grounded-v1"
 IMAGES = ["chelsea.png", "coffee.png"]
@@ -80,14 +84,6 @@ def detections(boxes, scores, classes, num, width, height, threshold=THRESHOLD):
 def run_ort(sess, img: np.ndarray):
     r = sess.run(OUTPUTS, {"image_tensor:0": img[None]})
     return r[0][0], r[1][0], r[2][0], r[3][0]
-
-
-def iou(a, b):
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / ua if ua > 0 else 0.0
 
 
 def compare(name, ref, other):
@@ -163,7 +159,6 @@ def main():
         print(f"OpenVINO {ov.__version__} ssd.xml (PIL BILINEAR 300x300, f32) vs ORT:")
         core = ov.Core()
         cm = core.compile_model(str(MODEL_DIR / "ssd.xml"), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-        import ssd_post
         port = {n: o for o in cm.outputs for n in o.get_names()}
         for name, (im, ref) in per_image.items():
             w, h = im.size

@@ -23,7 +23,8 @@ def decode(enc, anchors, scales=BOX_SCALES):
     return np.clip(np.stack([yc - h / 2, xc - w / 2, yc + h / 2, xc + w / 2], axis=1), 0.0, 1.0)
 
 
-def _iou(a, b):
+def iou(a, b):
+    """Intersection over union of two boxes given as (lo0, lo1, hi0, hi1) in either axis order."""
     ih = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iw = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = ih * iw
@@ -42,7 +43,7 @@ def nms(boxes, scores):
     for o in np.lexsort((idx[:, 0], -vals)):
         a, c = idx[o]
         ks = kept.setdefault(c, [])
-        if len(ks) < MAX_PER_CLASS and all(_iou(boxes[k], boxes[a]) <= IOU_THRESHOLD for k in ks):
+        if len(ks) < MAX_PER_CLASS and all(iou(boxes[k], boxes[a]) <= IOU_THRESHOLD for k in ks):
             ks.append(a)
             out.append((a, c + 1, vals[o]))
             if len(out) == MAX_TOTAL:
