@@ -30,7 +30,7 @@ fn synthetic_onnx() -> Graph {
     let libs = RuntimeLibs::locate(&home());
     init_onnxruntime(&libs.onnxruntime, None).expect("ONNX Runtime (run scripts/setup.sh)");
     let bytes = std::fs::read(home().join("tests/models/owlvit-synthetic/model.onnx")).expect("synthetic model");
-    onnx::load("synthetic", &bytes, &OnnxOptions { sessions: 2, ..Default::default() }, None).expect("loads").0
+    onnx::load("synthetic", bytes, &OnnxOptions { sessions: 2, ..Default::default() }, None).expect("loads").0
 }
 
 fn owl_inputs(ids_ty: TensorType, ids: Vec<u8>) -> Vec<NamedTensor> {
@@ -86,7 +86,7 @@ fn openvino_wrong_type_is_an_error() {
     let dir = home().join("models/coco-grounded-v1");
     let xml = std::fs::read(dir.join("minilm.xml")).unwrap();
     let bin = std::fs::read(dir.join("minilm.bin")).unwrap();
-    let (g, _) = openvino::load("minilm", &xml, &bin, "f32", &Default::default(), None).expect("loads");
+    let (g, _) = openvino::load("minilm", &xml, bin, "f32", &Default::default(), None).expect("loads");
     let ok = |ty: TensorType, data: Vec<u8>| {
         vec![
             tensor("input_ids", &[1, 3], ty, data),
@@ -111,6 +111,6 @@ fn a_precision_openvino_does_not_know_is_an_error() {
     let dir = home().join("models/coco-grounded-v1");
     let xml = std::fs::read(dir.join("minilm.xml")).unwrap();
     let bin = std::fs::read(dir.join("minilm.bin")).unwrap();
-    let e = openvino::load("minilm", &xml, &bin, "f7", &Default::default(), None).err().expect("refused");
+    let e = openvino::load("minilm", &xml, bin, "f7", &Default::default(), None).err().expect("refused");
     assert!(format!("{e:#}").contains("f7"), "{e:#}");
 }

@@ -388,12 +388,12 @@ impl ModelRegistry {
             let started = Instant::now();
             let (graph, outcome) = match (backend, files) {
                 (BackendKind::Onnx, g) if g.onnx.is_some() => {
-                    nn::onnx::load(&name, &file(g.onnx.as_deref().expect("checked"))?, &self.options.onnx, cache)?
+                    nn::onnx::load(&name, file(g.onnx.as_deref().expect("checked"))?, &self.options.onnx, cache)?
                 }
                 (BackendKind::Openvino, g) if g.openvino.is_some() => {
                     let [xml, bin] = g.openvino.as_ref().expect("checked");
                     let precision = &entry.manifest.model.openvino_precision;
-                    nn::openvino::load(&name, &file(xml)?, &file(bin)?, precision, &self.options.openvino, cache)?
+                    nn::openvino::load(&name, &file(xml)?, file(bin)?, precision, &self.options.openvino, cache)?
                 }
                 _ => anyhow::bail!(
                     "model {}: graph {key} has no {backend} files (available backends: {:?})",

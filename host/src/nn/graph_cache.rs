@@ -122,7 +122,7 @@ impl GraphCache {
             if name == SEAL || !entry.file_type()?.is_file() {
                 continue;
             }
-            files.insert(name, hex::encode(Sha256::digest(std::fs::read(entry.path())?)));
+            files.insert(name, sha256_of_file(&entry.path())?);
         }
         let json = serde_json::to_vec_pretty(&files).map_err(std::io::Error::other)?;
         crate::atomic_file::write(&dir.join(SEAL), &json)
@@ -144,8 +144,7 @@ fn check_seal(dir: &Path) -> Result<(), String> {
             continue;
         }
         let Some(want) = sealed.get(&name) else { return Err(format!("{name} is not in the seal")) };
-        let bytes = std::fs::read(entry.path()).map_err(|e| format!("{name}: {e}"))?;
-        if hex::encode(Sha256::digest(&bytes)) != *want {
+        if sha256_of_file(&entry.path()).map_err(|e| format!("{name}: {e}"))? != *want {
             return Err(format!("{name} does not match its sha256"));
         }
         present += 1;
@@ -154,6 +153,13 @@ fn check_seal(dir: &Path) -> Result<(), String> {
         return Err(format!("{} sealed files are missing", sealed.len() - present));
     }
     Ok(())
+}
+
+/// The hex sha256 of a file, read in pieces (a compiled graph is tens of MB).
+fn sha256_of_file(path: &Path) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// The CPU's model name and instruction-set flags (what kernels are chosen by).

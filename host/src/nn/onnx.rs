@@ -1,6 +1,7 @@
 //! ONNX Runtime backend (through the `ort` crate, library opened at run time).
 //! Accepts f32, u8, i32 and i64 tensors; every failure is an error.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -57,32 +58,43 @@ pub struct OnnxGraph(Arc<Inner>);
 /// Loads `model` (ONNX bytes) as graph `name`. ONNX Runtime must be initialised
 /// ([`super::libs::init_onnxruntime`]). With `cache`, the graph ONNX Runtime
 /// optimised the first time is saved there and loaded, already optimised,
-/// every later time.
-pub fn load(name: &str, model: &[u8], options: &OnnxOptions, cache: Option<CacheUse>) -> anyhow::Result<(Graph, GraphCacheOutcome)> {
-    let (bytes, outcome) = match cache {
-        None => (None, GraphCacheOutcome::Disabled),
-        Some(c) => match cached(name, model, &c) {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::warn!(graph = name, "compiled graph cache unusable, loading without it: {e:#}");
-                (None, GraphCacheOutcome::Disabled)
-            }
-        },
+/// every later time. The sessions of a cached graph are built from its file
+/// while the entry is locked, after `model` is dropped: holding the model's
+/// bytes, the optimised graph's bytes and the session at once was most of
+/// `glint up`'s peak memory.
+pub fn load(name: &str, model: Vec<u8>, options: &OnnxOptions, cache: Option<CacheUse>) -> anyhow::Result<(Graph, GraphCacheOutcome)> {
+    let (sessions, outcome) = match cache {
+        None => (sessions(name, Source::Bytes(&model), options)?, GraphCacheOutcome::Disabled),
+        Some(c) => cached(name, model, options, &c)?,
     };
-    // Threads come from the environment's global pool (libs.rs). Weights are
-    // not prepacked into a second, GEMM-friendly copy: on coco-grounded-v1
-    // that copy was 67 MiB of resident memory (315 → 248 MiB for the model
-    // version) for no measurable speed (39.8 vs 40.1 ms p50 per detection).
+    let inputs = sessions[0].lock().expect("fresh").inputs.iter().map(|i| i.name.clone()).collect();
+    let inner = Inner { name: name.to_string(), sessions, next: AtomicUsize::new(0), inputs };
+    Ok((Graph::from(Box::new(OnnxGraph(Arc::new(inner))) as Box<dyn BackendGraph>), outcome))
+}
+
+/// Where a session's graph comes from.
+enum Source<'a> {
+    /// The model as shipped; ONNX Runtime optimises it while building the session.
+    Bytes(&'a [u8]),
+    /// An optimised graph from the cache, built with optimisations off.
+    Optimised(&'a Path),
+}
+
+/// The graph's sessions. Threads come from the environment's global pool
+/// (libs.rs). Weights are not prepacked into a second, GEMM-friendly copy: on
+/// coco-grounded-v1 that copy was 67 MiB of resident memory for no measurable
+/// speed (39.8 vs 40.1 ms p50 per detection).
+fn sessions(name: &str, source: Source<'_>, options: &OnnxOptions) -> anyhow::Result<Vec<Mutex<Session>>> {
     let build = || -> Result<Session, BackendError> {
         let b = Session::builder()
             .and_then(|b| b.with_config_entry("session.disable_prepacking", "1"))
             .map_err(|e| fail(e.to_string()))?;
-        match &bytes {
-            Some(optimised) => b
+        match source {
+            Source::Optimised(file) => b
                 .with_optimization_level(GraphOptimizationLevel::Disable)
                 .map_err(|e| fail(e.to_string()))?
-                .commit_from_memory(optimised),
-            None => b.commit_from_memory(model),
+                .commit_from_file(file),
+            Source::Bytes(model) => b.commit_from_memory(model),
         }
         .map_err(|e| fail(e.to_string()))
     };
@@ -92,29 +104,40 @@ pub fn load(name: &str, model: &[u8], options: &OnnxOptions, cache: Option<Cache
             .map_err(|_| anyhow::anyhow!("graph {name}: {}", super::take_last_error().unwrap_or_default()))?;
         sessions.push(Mutex::new(s));
     }
-    let inputs = sessions[0].lock().expect("fresh").inputs.iter().map(|i| i.name.clone()).collect();
-    let inner = Inner { name: name.to_string(), sessions, next: AtomicUsize::new(0), inputs };
-    Ok((Graph::from(Box::new(OnnxGraph(Arc::new(inner))) as Box<dyn BackendGraph>), outcome))
+    Ok(sessions)
 }
 
-/// The optimised graph of `model` from the cache, or optimised now, saved and sealed.
-fn cached(name: &str, model: &[u8], c: &CacheUse) -> anyhow::Result<(Option<Vec<u8>>, GraphCacheOutcome)> {
+/// The sessions of `model`'s optimised graph from the cache, optimised now,
+/// saved and sealed if it was not there. When the cache cannot be used (its
+/// folder is not writable, say) the graph loads from `model` without it.
+fn cached(name: &str, model: Vec<u8>, options: &OnnxOptions, c: &CacheUse) -> anyhow::Result<(Vec<Mutex<Session>>, GraphCacheOutcome)> {
     let key = GraphKey { runtime: "onnxruntime", runtime_version: c.runtime_version, device: "CPU" };
-    let (bytes, outcome) = c.cache.with_entry(&c.cache.entry_dir(&key, &[model]), |dir, outcome| {
+    let dir = c.cache.entry_dir(&key, &[&model]);
+    let mut model = Some(model);
+    let found = c.cache.with_entry(&dir, |dir, outcome| {
         let file = dir.join("optimized.onnx");
         if outcome != GraphCacheOutcome::Hit {
+            let shipped = model.as_deref().expect("the model is dropped only below");
             let optimise = || -> Result<Session, BackendError> {
                 Session::builder()
                     .and_then(|b| b.with_optimized_model_path(&file))
-                    .and_then(|b| b.commit_from_memory(model))
+                    .and_then(|b| b.commit_from_memory(shipped))
                     .map_err(|e| fail(e.to_string()))
             };
             no_panic("ONNX Runtime", optimise)
                 .map_err(|_| anyhow::anyhow!("graph {name}: {}", super::take_last_error().unwrap_or_default()))?;
         }
-        Ok(std::fs::read(&file)?)
-    })?;
-    Ok((Some(bytes), outcome))
+        model = None;
+        sessions(name, Source::Optimised(&file), options)
+    });
+    match (found, model) {
+        (Ok(found), _) => Ok(found),
+        (Err(e), Some(shipped)) => {
+            tracing::warn!(graph = name, "compiled graph cache unusable, loading without it: {e:#}");
+            Ok((sessions(name, Source::Bytes(&shipped), options)?, GraphCacheOutcome::Disabled))
+        }
+        (Err(e), None) => Err(e.context(format!("graph {name}: loading its optimised graph from {}", dir.display()))),
+    }
 }
 
 impl BackendGraph for OnnxGraph {

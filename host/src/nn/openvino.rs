@@ -44,7 +44,7 @@ pub struct OpenvinoOptions {
 pub fn load(
     name: &str,
     xml: &[u8],
-    bin: &[u8],
+    bin: Vec<u8>,
     precision: &str,
     options: &OpenvinoOptions,
     cache: Option<CacheUse>,
@@ -55,8 +55,15 @@ pub fn load(
     let mode = if options.throughput { "THROUGHPUT" } else { "LATENCY" };
     core.set_property(&DeviceType::CPU, &RwPropertyKey::HintPerformanceMode, mode)
         .map_err(|e| anyhow!("OpenVINO: cannot set the performance hint {mode}: {e}"))?;
+    let mode_name = mode.to_lowercase();
+    let entry = cache.map(|c| {
+        let device = format!("CPU {precision} {mode_name}");
+        let key = GraphKey { runtime: "openvino", runtime_version: c.runtime_version, device: &device };
+        (c, c.cache.entry_dir(&key, &[xml, &bin]))
+    });
     let mut weights = OvTensor::new(ElementType::U8, &Shape::new(&[bin.len() as i64]).map_err(ov)?).map_err(ov)?;
-    weights.get_raw_data_mut().map_err(ov)?.copy_from_slice(bin);
+    weights.get_raw_data_mut().map_err(ov)?.copy_from_slice(&bin);
+    drop(bin); // OpenVINO has its own copy now; holding both doubled the weights at load
     let model = core.read_model_from_buffer(xml, Some(&weights)).map_err(ov).context(format!("graph {name}: reading the IR"))?;
     let mut inputs = Vec::new();
     for i in 0..model.get_inputs_len().map_err(ov)? {
@@ -67,12 +74,10 @@ pub fn load(
     for i in 0..model.get_outputs_len().map_err(ov)? {
         outputs.push(model.get_output_by_index(i).map_err(ov)?.get_name().map_err(ov)?);
     }
-    let (compiled, outcome) = match cache {
+    let (compiled, outcome) = match entry {
         None => (compile(&mut core, &model, name)?, GraphCacheOutcome::Disabled),
-        Some(c) => {
-            let device = format!("CPU {precision} {}", mode.to_lowercase());
-            let key = GraphKey { runtime: "openvino", runtime_version: c.runtime_version, device: &device };
-            let cached = c.cache.with_entry(&c.cache.entry_dir(&key, &[xml, bin]), |dir, _| {
+        Some((c, dir)) => {
+            let cached = c.cache.with_entry(&dir, |dir, _| {
                 // With CACHE_DIR set, OpenVINO imports the compiled blob it
                 // finds there, or compiles and writes one.
                 core.set_property(&DeviceType::CPU, &RwPropertyKey::CacheDir, &dir.to_string_lossy()).map_err(ov)?;
