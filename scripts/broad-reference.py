@@ -19,6 +19,9 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+sys.path.insert(0, "scripts")
+from ssd_post import iou  # noqa: E402
+
 CASES = [("samples/coffee.png", "espresso"), ("samples/chelsea.png", "Egyptian cat"),
          ("samples/astronaut.png", "space shuttle")]
 M = "models/broad-v1"
@@ -65,14 +68,6 @@ def main():
                              "box_px": [round(float(v), 1) for v in best[0]]})
     json.dump(out, sys.stdout, indent=1)
     print()
-
-
-def iou(a, b):
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    i = ix * iy
-    u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - i
-    return i / u if u > 0 else 0
 
 
 if __name__ == "__main__":
