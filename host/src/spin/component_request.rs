@@ -22,6 +22,17 @@ pub async fn read_body(body: Incoming, limit: usize, limit_name: &str, deadline:
     }
 }
 
+/// Reads and discards a refused request's body when it is small, so the
+/// refusal reaches a client that is still sending it: answering with the
+/// body unread makes the server close the connection under it, and a client
+/// streaming the body (the Spin edge forwarding a POST) then saw the
+/// connection closed instead of the answer. A larger or slower body is left
+/// unread: the answer goes out and the connection closes.
+pub async fn drain_small_body(body: Incoming) {
+    const SMALL: usize = 64 << 10;
+    let _ = tokio::time::timeout(Duration::from_secs(1), Limited::new(body, SMALL).collect()).await;
+}
+
 /// Sets `parts.uri` to `http://<Host><path and query>` and returns it as text.
 pub fn make_uri_absolute(parts: &mut http::request::Parts) -> Result<String, (u16, String)> {
     let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");

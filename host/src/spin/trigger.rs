@@ -140,6 +140,7 @@ impl HttpTrigger {
         let mut response = match admitted {
             Err(refusal) => {
                 metrics.rejections.with_label_values(&[refusal.reason]).inc();
+                component_request::drain_small_body(body).await;
                 let mut r = error_response(refusal.status, &refusal.message);
                 if let Some(s) = refusal.retry_after_s {
                     r.headers_mut().insert(http::header::RETRY_AFTER, s.into());
