@@ -105,14 +105,14 @@ def main():
     core = ov.Core()
     ir = ov.convert_model(str(tmp))
     names = [sorted(o.get_names()) for o in ir.outputs]
-    assert [n for n in ("box_encodings", "class_scores", "anchors") if not any(n in ns for ns in names)] == [], names
+    assert [n for n in ssd_post.OUTPUTS if not any(n in ns for ns in names)] == [], names
     ir_tmp = out / "ssd.tmp.xml"
     ov.save_model(ir, str(ir_tmp), compress_to_fp16=False)
     compiled = core.compile_model(str(ir_tmp), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     for name, img in photos(samples):
         r = compiled(img)
         got = {n: r[o] for o in compiled.outputs for n in o.get_names()}
-        for i, key in enumerate(("box_encodings", "class_scores", "anchors")):
+        for i, key in enumerate(ssd_post.OUTPUTS):
             d = float(np.abs(got[key] - raw[name][i]).max())
             assert d <= 1e-3, f"{name}: OpenVINO {key} differs from ONNX Runtime by {d}"
         print(f"NOTE   OpenVINO IR {name}: raw outputs within 1e-3 of ONNX Runtime's")

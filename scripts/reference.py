@@ -164,7 +164,7 @@ def main():
             w, h = im.size
             small = np.asarray(im.resize((300, 300), Image.BILINEAR), dtype=np.uint8)
             r = cm(small[None])
-            raw = (r[port[n]] for n in ("box_encodings", "class_scores", "anchors"))
+            raw = (r[port[n]] for n in ssd_post.OUTPUTS)
             ov_dets = detections(*ssd_post.postprocess(*raw), w, h, threshold=0.2)
             ort_small = detections(*run_ort(sess, small), w, h, threshold=0.2)
             print(f"  {name}: OV(300px) vs ORT(original)")

@@ -10,6 +10,8 @@ import numpy as np
 
 BOX_SCALES = (10.0, 10.0, 5.0, 5.0)
 SCORE_THRESHOLD, IOU_THRESHOLD, MAX_PER_CLASS, MAX_TOTAL = 0.3, 0.6, 100, 100
+# The cut graph's outputs (scripts/cut-ssd.py), in the order postprocess() takes them.
+OUTPUTS = ("box_encodings", "class_scores", "anchors")
 
 
 def decode(enc, anchors, scales=BOX_SCALES):

@@ -40,7 +40,6 @@ def main():
     photo = Image.open(image).convert("RGB")
     width, height = photo.size
     pixels = np.asarray(photo.resize((300, 300), Image.BILINEAR), dtype=np.uint8)[None]
-    raw_names = ["box_encodings", "class_scores", "anchors"]
     tokens = token_ids(phrase)
     if backend == "onnx":
         import onnxruntime as ort
@@ -48,7 +47,7 @@ def main():
         encoder = ort.InferenceSession(str(MODEL / "minilm.onnx"), providers=["CPUExecutionProvider"])
         names = [i.name for i in encoder.get_inputs()]
         embedding = encoder.run(None, {n: tokens[n] for n in names})[0]
-        raw = detector.run(raw_names, {"image_tensor:0": pixels})
+        raw = detector.run(list(ssd_post.OUTPUTS), {"image_tensor:0": pixels})
     else:
         import openvino as ov
         core = ov.Core()
@@ -59,7 +58,7 @@ def main():
         embedding = encoder({n: tokens[n] for n in names})[encoder.outputs[0]]
         out = detector(pixels)
         by_name = {name: out[o] for o in detector.outputs for name in o.get_names()}
-        raw = [by_name[n] for n in raw_names]
+        raw = [by_name[n] for n in ssd_post.OUTPUTS]
     found = reference.detections(*ssd_post.postprocess(*raw), width, height)
     wanted = phrase.lower().split()[-1]
     print(json.dumps({"embedding_dims": int(np.asarray(embedding).shape[-1]),

@@ -63,7 +63,7 @@ def detect(image: Image.Image, prompt: str, threshold: float):
     im = image.convert("RGB")
     w, h = im.size
     arr = np.asarray(im.resize((300, 300), Image.BILINEAR), dtype=np.uint8)  # NHWC u8; the graph normalises itself
-    raw = SESSION.run(["box_encodings", "class_scores", "anchors"], {"image_tensor:0": arr[None]})
+    raw = SESSION.run(list(ssd_post.OUTPUTS), {"image_tensor:0": arr[None]})
     dets = reference.detections(*ssd_post.postprocess(*raw), w, h, threshold=float(threshold))
     out = []
     for d in dets:  # already sorted by score, boxes in original pixels

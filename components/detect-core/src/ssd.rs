@@ -36,7 +36,7 @@ pub fn run(
     let anchors = take(&mut out, &cfg.anchors_output)?.to_f32()?;
     let kept = postprocess(&encodings, &anchors, &scores, &cfg.postprocess)?;
     let (sw, sh) = (prepared.source_w, prepared.source_h);
-    let mut found: Vec<SsdBox> = kept
+    let found: Vec<SsdBox> = kept
         .into_iter()
         .map(|k| SsdBox {
             class_id: k.class_id,
@@ -48,7 +48,6 @@ pub fn run(
                 y1: (k.bbox.y1 * sh).clamp(0.0, height as f32),
             },
         })
-        .collect();
-    found.sort_by(|a, b| b.score.total_cmp(&a.score));
+        .collect(); // by descending score, as postprocess keeps them
     Ok(found)
 }
