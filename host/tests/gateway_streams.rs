@@ -16,7 +16,12 @@ use common::*;
 const OPENING: &str = "this is a long and harmless opening sentence that streams first, ";
 
 fn stream_app(python: &Path) -> (Proc, String) {
-    gradio_app(python, "stream_app.py", &[("GLINT_GATEWAY_FILES", &home().join("samples"))])
+    stream_app_noting_ends(python, &temp_dir("stream-ends").join("ends.txt"))
+}
+
+/// The stream app, appending how each of its streams ended to `ends`.
+fn stream_app_noting_ends(python: &Path, ends: &Path) -> (Proc, String) {
+    gradio_app(python, "stream_app.py", &[("GLINT_GATEWAY_FILES", &home().join("samples")), ("GLINT_STREAM_ENDS", ends)])
 }
 
 /// Gradio 4's Python (scripts/gradio-venv.sh 4).
@@ -73,19 +78,21 @@ fn check_call_api(gw: &str, app: &str, prefix: &str) {
 #[test]
 fn streamed_outputs_are_audited_as_the_client_rebuilds_them() {
     let py = python();
-    let (_app, app) = stream_app(&py);
+    let ends = temp_dir("stream-ends").join("ends.txt");
+    let (_app, app) = stream_app_noting_ends(&py, &ends);
     let (_gw, gw, db) = gateway(&app, &home().join("spin.toml"), &[]);
     // gradio_client: queue/join + queue/data, where later messages are diffs.
-    check_script(&py, "stream_check.py", &[&gw, &app, db.to_str().unwrap()]);
+    check_script(&py, "stream_check.py", &[&gw, &app, db.to_str().unwrap(), ends.to_str().unwrap()]);
     check_call_api(&gw, &app, "/gradio_api");
 }
 
 #[test]
 fn gradio_4_streams_are_audited_the_same() {
     let py = python4();
-    let (_app, app) = stream_app(&py);
+    let ends = temp_dir("stream-ends").join("ends.txt");
+    let (_app, app) = stream_app_noting_ends(&py, &ends);
     let (_gw, gw, db) = gateway(&app, &home().join("spin.toml"), &[]);
-    check_script(&py, "stream_check.py", &[&gw, &app, db.to_str().unwrap()]);
+    check_script(&py, "stream_check.py", &[&gw, &app, db.to_str().unwrap(), ends.to_str().unwrap()]);
     check_call_api(&gw, &app, "");
 }
 

@@ -24,6 +24,8 @@ Environment:
 * ``GLINT_STREAM_DELAY_MS`` -- pause between pieces (default 20).
 * ``GLINT_STREAM_LOG`` -- if set, the time each piece is yielded is appended
   to this file (benches/gateway/stream_bench.py reads it).
+* ``GLINT_STREAM_ENDS`` -- if set, each stream appends how it ended to this
+  file: ``done N/N``, or ``stopped K/N`` when Gradio closed it early.
 
 Once the server accepts requests the app prints ``ready http://127.0.0.1:PORT``.
 """
@@ -46,6 +48,7 @@ URL = f"http://127.0.0.1:{PORT}"
 FILES = os.environ.get("GLINT_GATEWAY_FILES", "")
 DELAY = float(os.environ.get("GLINT_STREAM_DELAY_MS", "20")) / 1000
 LOG = os.environ.get("GLINT_STREAM_LOG")
+ENDS = os.environ.get("GLINT_STREAM_ENDS")
 PREFIX = "/gradio_api" if int(gr.__version__.split(".")[0]) >= 5 else ""
 OUT = tempfile.mkdtemp(prefix="glint-stream-app-")
 
@@ -58,14 +61,21 @@ def decode(text):
 def pieces(text):
     """The growing text, piece by piece."""
     text = decode(text)
-    shown = ""
-    for piece in text.split("|"):
-        shown += piece
-        if LOG:
-            with open(LOG, "a") as f:
-                f.write(f"{time.time()}\n")
-        yield shown
-        time.sleep(DELAY)
+    parts = text.split("|")
+    shown, sent = "", 0
+    try:
+        for piece in parts:
+            shown += piece
+            if LOG:
+                with open(LOG, "a") as f:
+                    f.write(f"{time.time()}\n")
+            yield shown
+            sent += 1
+            time.sleep(DELAY)
+    finally:
+        if ENDS:
+            with open(ENDS, "a") as f:
+                f.write(f"{'done' if sent == len(parts) else 'stopped'} {sent}/{len(parts)}\n")
 
 
 def stream(text):

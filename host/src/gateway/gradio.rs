@@ -128,6 +128,11 @@ pub fn queue_error(event_id: &str, message: &str) -> Value {
     })
 }
 
+/// The queue message that ends a session's stream.
+pub fn close_stream() -> Value {
+    serde_json::json!({ "msg": "close_stream", "event_id": null })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ mod multipart;
 mod outputs;
 mod resources;
 mod sse;
+mod stop;
 mod streams;
 mod upstream;
 
@@ -34,9 +35,10 @@ use serde_json::Value;
 
 use body::{Response, detail, full, json};
 use checks::Gathered;
-use gradio::{Api, blocked_event_id, queue_error};
+use gradio::{Api, blocked_event_id, close_stream, queue_error};
 use ledger::{FileLedger, Owed};
 use outputs::OutputStream;
+use stop::QueueCalls;
 use streams::{Flavor, StreamContext, error_event};
 use upstream::Upstream;
 
@@ -94,12 +96,13 @@ pub struct Gateway {
     options: GatewayOptions,
     files: FileLedger,
     owed: Owed,
+    queue_calls: QueueCalls,
 }
 
 impl Gateway {
     pub fn new(glint: Arc<Glint>, live: Arc<Live>, store: Store, options: GatewayOptions) -> anyhow::Result<Arc<Gateway>> {
         let upstream = Upstream::new(&options.upstream, options.upstream_timeout)?;
-        Ok(Arc::new(Gateway { glint, live, store, upstream, options, files: FileLedger::new(10_000), owed: Owed::default() }))
+        Ok(Arc::new(Gateway { glint, live, store, upstream, options, files: FileLedger::new(10_000), owed: Owed::default(), queue_calls: QueueCalls::new(10_000) }))
     }
 
     /// Serves connections from `listener` until `shutdown` completes.
@@ -277,10 +280,22 @@ impl Gateway {
             }
             return json(200, &serde_json::json!({ "event_id": event_id }));
         }
-        match self.upstream.send(parts, full(bytes)).await {
-            Ok(r) => r.map(body::streamed),
-            Err(e) => detail(e.status(), &e.to_string()),
+        let response = match self.upstream.send(parts, full(bytes)).await {
+            Ok(r) => r,
+            Err(e) => return detail(e.status(), &e.to_string()),
+        };
+        if !matches!(api, Api::QueueJoin) || !response.status().is_success() {
+            return response.map(body::streamed);
         }
+        // The join's answer names the call's event: remembered, so a blocked call can be stopped upstream.
+        let (parts, body) = response.into_parts();
+        let answer = match tokio::time::timeout(self.options.upstream_timeout, Limited::new(body, 64 << 10).collect()).await {
+            Ok(Ok(b)) => b.to_bytes(),
+            Ok(Err(e)) => return detail(502, &format!("the Gradio app's answer to queue/join could not be read: {e}")),
+            Err(_) => return detail(504, "the Gradio app did not finish its answer to queue/join in time"),
+        };
+        self.queue_calls.record(&value, &answer);
+        hyper::Response::from_parts(parts, full(answer))
     }
 
     /// One-shot calls: inputs audited, the answer read whole and audited
@@ -384,7 +399,7 @@ impl Gateway {
         };
         let mut first = first;
         if upstream.is_none() && matches!(flavor, Flavor::Queue) {
-            first.push(sse::format(None, &serde_json::json!({ "msg": "close_stream", "event_id": null }).to_string()));
+            first.push(sse::format(None, &close_stream().to_string()));
         }
         let (tx, body) = body::channel(16);
         tokio::spawn(self.pump(flavor, first, upstream, sc, tx));

@@ -41,8 +41,6 @@ pub struct OutputStream {
     resources: HashMap<String, Option<String>>,
     /// Decisions so far, logged as one summary when the call ends.
     pub decisions: Vec<Decision>,
-    /// A message of this call was blocked: the rest of it is dropped.
-    pub blocked: bool,
 }
 
 /// What one message asks the gateway to audit.

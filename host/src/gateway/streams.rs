@@ -4,10 +4,14 @@
 //! still streaming are held back at their unfinished end, and the client
 //! gets the edits to what passed. Everything else (heartbeats, estimations,
 //! progress) passes at once. A block ends that call with Gradio's error
-//! message and drops the rest of it; a malformed or oversized event, an
-//! upstream that goes silent or ends in the middle of an event ends the
-//! stream with an error the client's Gradio code shows. Each call's
-//! decisions are logged once, as one summary per check, when it ends.
+//! message and drops the rest of it. On the queue stream the message takes
+//! the place of the call's own completion (the app is asked to stop the call
+//! at once, see [`super::stop`]): answered earlier, a client would submit its
+//! next call while the app is about to close the session's stream, and
+//! gradio_client then cancels that next call. A malformed or oversized
+//! event, an upstream that goes silent or ends in the middle of an event
+//! ends the stream with an error the client's Gradio code shows. Each
+//! call's decisions are logged once, as one summary per check, when it ends.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +22,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::Gateway;
-use super::gradio::queue_error;
+use super::gradio::{close_stream, queue_error};
 use super::outputs::OutputStream;
 use super::sse::{self, Event, SseParser};
 use crate::audit::Decision;
@@ -62,6 +66,15 @@ pub fn error_event(flavor: Flavor, event_id: &str, message: &str) -> Vec<u8> {
     }
 }
 
+/// The calls one stream carries.
+#[derive(Default)]
+struct Calls {
+    /// In progress, by event id (the call API's one call under "").
+    open: HashMap<String, OutputStream>,
+    /// Blocked queue calls whose error event waits for the app's end of the call.
+    held: HashMap<String, Vec<u8>>,
+}
+
 impl Gateway {
     /// Pumps `upstream` into `tx`, rewriting as it goes. `first` is sent before
     /// anything else (answers owed for blocked queue calls).
@@ -73,22 +86,22 @@ impl Gateway {
         sc: StreamContext,
         tx: mpsc::Sender<Bytes>,
     ) {
-        let mut calls: HashMap<String, OutputStream> = HashMap::new();
+        let mut calls = Calls::default();
         self.pump_events(flavor, first, upstream, &sc, &tx, &mut calls).await;
         // Calls the stream ended in the middle of: what was decided is logged all the same.
-        for (_, mut call) in calls {
+        for (_, mut call) in calls.open {
             self.log_call(&sc.cx, &mut call).await;
         }
     }
 
     async fn pump_events(
-        &self,
+        self: &Arc<Self>,
         flavor: Flavor,
         first: Vec<Vec<u8>>,
         upstream: Option<hyper::body::Incoming>,
         sc: &StreamContext,
         tx: &mpsc::Sender<Bytes>,
-        calls: &mut HashMap<String, OutputStream>,
+        calls: &mut Calls,
     ) {
         let stall = self.options.client_stall;
         let send = |bytes: Vec<u8>| async move { tx.send_timeout(Bytes::from(bytes), stall).await.is_ok() };
@@ -100,36 +113,23 @@ impl Gateway {
         let Some(mut body) = upstream else { return };
         let mut parser = SseParser::new(self.options.max_event_bytes);
         let idle = self.options.idle_timeout;
-        loop {
+        // Why the app's stream ended early: the client is told, after the blocks it is owed.
+        let broken: Option<String> = 'events: loop {
             let frame = match tokio::time::timeout(idle, body.frame()).await {
-                Err(_) => {
-                    let m = format!("the Gradio app sent nothing for {} s; the gateway closed the stream", idle.as_secs());
-                    send(error_event(flavor, "", &m)).await;
-                    return;
-                }
-                Ok(None) => {
-                    if parser.pending() > 0 {
-                        send(error_event(flavor, "", "the Gradio app's event stream ended in the middle of an event")).await;
-                    }
-                    return;
-                }
-                Ok(Some(Err(e))) => {
-                    send(error_event(flavor, "", &format!("the Gradio app's event stream broke: {e}"))).await;
-                    return;
-                }
+                Err(_) => break Some(format!("the Gradio app sent nothing for {} s; the gateway closed the stream", idle.as_secs())),
+                Ok(None) if parser.pending() > 0 => break Some("the Gradio app's event stream ended in the middle of an event".into()),
+                Ok(None) => break None,
+                Ok(Some(Err(e))) => break Some(format!("the Gradio app's event stream broke: {e}")),
                 Ok(Some(Ok(frame))) => frame,
             };
             let Ok(data) = frame.into_data() else { continue };
             let events = match parser.push(&data) {
                 Ok(events) => events,
-                Err(m) => {
-                    send(error_event(flavor, "", &m)).await;
-                    return;
-                }
+                Err(m) => break Some(m),
             };
             for event in events {
                 let step = match flavor {
-                    Flavor::Call => self.call_step(event, sc, calls.entry(String::new()).or_default()).await,
+                    Flavor::Call => self.call_step(event, sc, calls.open.entry(String::new()).or_default()).await,
                     Flavor::Queue => self.queue_step(event, sc, calls).await,
                 };
                 let (bytes, end) = match step {
@@ -137,10 +137,21 @@ impl Gateway {
                     Step::Skip => continue,
                     Step::End(b) => (b, true),
                 };
-                if !send(bytes).await || end {
+                if !send(bytes).await {
                     return;
                 }
+                if end {
+                    break 'events None;
+                }
             }
+        };
+        let mut last = self.release_held(calls);
+        if let Some(message) = broken {
+            tracing::warn!("the Gradio app's event stream ended early: {message}");
+            last.extend(self.broken_stream_events(flavor, &message, sc, calls));
+        }
+        if !last.is_empty() {
+            send(last).await;
         }
     }
 
@@ -151,9 +162,6 @@ impl Gateway {
             Some("complete") => true,
             _ => return Step::Forward(event.raw),
         };
-        if call.blocked {
-            return Step::Skip;
-        }
         let data: Value = match serde_json::from_str(&event.data) {
             Ok(v) => v,
             Err(e) => return Step::End(error_event(Flavor::Call, "", &format!("the Gradio app sent a malformed event: {e}"))),
@@ -173,27 +181,68 @@ impl Gateway {
         }
     }
 
+    /// What the client gets when the app's stream breaks: the call API its
+    /// error event; the queue an error for each call of the session still
+    /// pending (gradio_client fails on an error naming no call it waits
+    /// for), then `close_stream`, so its next call opens a new stream.
+    fn broken_stream_events(&self, flavor: Flavor, message: &str, sc: &StreamContext, calls: &Calls) -> Vec<u8> {
+        if let Flavor::Call = flavor {
+            return error_event(flavor, "", message);
+        }
+        let mut pending = self.queue_calls.take_session(&sc.cx.session_id);
+        pending.extend(calls.open.keys().filter(|id| !id.is_empty()).cloned());
+        pending.sort();
+        pending.dedup();
+        let mut out = Vec::new();
+        for event_id in pending.iter().filter(|id| !self.queue_calls.was_answered(id)) {
+            out.extend(error_event(flavor, event_id, message));
+            self.queue_calls.mark_answered(event_id);
+        }
+        out.extend(sse::format(None, &close_stream().to_string()));
+        out
+    }
+
+    /// The held block messages, to send before the stream closes; their calls count as answered.
+    fn release_held(&self, calls: &mut Calls) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (event_id, bytes) in calls.held.drain() {
+            out.extend(bytes);
+            self.queue_calls.mark_answered(&event_id);
+        }
+        out
+    }
+
     /// One message of the queue stream, which carries every call of a session.
-    async fn queue_step(&self, event: Event, sc: &StreamContext, calls: &mut HashMap<String, OutputStream>) -> Step {
+    async fn queue_step(self: &Arc<Self>, event: Event, sc: &StreamContext, calls: &mut Calls) -> Step {
         let Ok(mut msg) = serde_json::from_str::<Value>(&event.data) else {
+            tracing::warn!(data = %event.data.chars().take(200).collect::<String>(), "the Gradio app sent a queue message that is not JSON");
             return Step::End(error_event(Flavor::Queue, "", "the Gradio app sent a malformed queue message"));
         };
         let kind = msg["msg"].as_str().unwrap_or("").to_string();
         let success = msg["success"].as_bool().unwrap_or(true);
         let event_id = msg["event_id"].as_str().unwrap_or("").to_string();
+        if kind == "close_stream" {
+            // The app has no call left in this session: the blocked ones are answered first.
+            let mut out = self.release_held(calls);
+            out.extend(event.raw);
+            return Step::Forward(out);
+        }
+        if kind == "process_completed" {
+            self.queue_calls.complete(&event_id);
+            if let Some(error) = calls.held.remove(&event_id) {
+                self.queue_calls.mark_answered(&event_id);
+                return Step::Forward(error);
+            }
+        }
+        if calls.held.contains_key(&event_id) || self.queue_calls.was_answered(&event_id) {
+            return Step::Skip;
+        }
         let finished = match kind.as_str() {
             "process_generating" | "process_streaming" if success => false,
             "process_completed" => true,
             _ => return Step::Forward(event.raw),
         };
-        let mut call = if finished { calls.remove(&event_id).unwrap_or_default() } else { std::mem::take(calls.entry(event_id.clone()).or_default()) };
-        if call.blocked {
-            // Its error was sent: the rest of this call is dropped.
-            if !finished {
-                calls.insert(event_id, call);
-            }
-            return Step::Skip;
-        }
+        let mut call = calls.open.remove(&event_id).unwrap_or_default();
         if !success {
             self.log_call(&sc.cx, &mut call).await;
             return Step::Forward(event.raw);
@@ -204,8 +253,8 @@ impl Gateway {
         if finished || result.is_err() {
             self.log_call(&sc.cx, &mut call).await;
         }
-        if !finished {
-            calls.insert(event_id.clone(), call);
+        if !finished && result.is_ok() {
+            calls.open.insert(event_id.clone(), call);
         }
         match result {
             Ok(Some(out)) if out != data || !finished => {
@@ -214,7 +263,15 @@ impl Gateway {
             }
             Ok(Some(_)) => Step::Forward(event.raw),
             Ok(None) => Step::Skip,
-            Err(message) => Step::Forward(error_event(Flavor::Queue, &event_id, &message)),
+            Err(message) if finished => {
+                self.queue_calls.mark_answered(&event_id);
+                Step::Forward(error_event(Flavor::Queue, &event_id, &message))
+            }
+            Err(message) => {
+                calls.held.insert(event_id.clone(), error_event(Flavor::Queue, &event_id, &message));
+                self.stop_upstream_call(&sc.prefix, &event_id);
+                Step::Skip
+            }
         }
     }
 
@@ -223,20 +280,6 @@ impl Gateway {
     /// message. `edits`: `data` holds Gradio's edits; `send_edits`: answer
     /// edits against what was sent; `finished`: the call's last message.
     pub(super) async fn advance(
-        &self,
-        call: &mut OutputStream,
-        data: &Value,
-        edits: bool,
-        finished: bool,
-        send_edits: bool,
-        sc: &StreamContext,
-    ) -> Result<Option<Value>, String> {
-        let outcome = self.advance_unblocked(call, data, edits, finished, send_edits, sc).await;
-        call.blocked = outcome.is_err();
-        outcome
-    }
-
-    async fn advance_unblocked(
         &self,
         call: &mut OutputStream,
         data: &Value,

@@ -116,6 +116,20 @@ impl Upstream {
         Ok((status, bytes))
     }
 
+    /// POSTs `value` as JSON to `path` of the app; its status (the body is read and dropped).
+    pub async fn post_json(&self, path: &str, value: &serde_json::Value) -> Result<u16, UpstreamError> {
+        let uri: http::Uri = format!("{}{path}", self.base).parse().map_err(|e| UpstreamError::Unreachable(format!("{path}: {e}")))?;
+        let request = hyper::Request::post(uri)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(super::body::full(Bytes::from(value.to_string())))
+            .expect("valid request");
+        let response = self.request(request).await?;
+        let status = response.status().as_u16();
+        let limited = http_body_util::Limited::new(response.into_body(), 64 << 10);
+        let _ = tokio::time::timeout(self.timeout, limited.collect()).await;
+        Ok(status)
+    }
+
     /// The app's `host:port`.
     pub fn authority(&self) -> &str {
         self.base.split_once("://").map_or(self.base.as_str(), |(_, a)| a)
