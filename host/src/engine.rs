@@ -1,6 +1,6 @@
 //! The wasmtime engine every plugin runs on: pooling allocator, epoch-based
 //! deadlines, a memory cap per store, and an on-disk cache of compiled
-//! components so a restart does not recompile.
+//! components so a restart does not recompile (see [`crate::compiled_cache`]).
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
@@ -10,6 +10,8 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::compiled_cache::CompiledCache;
 
 /// Of each pooled linear memory, how much may stay resident between
 /// instances (see `PluginEngine::new`); it bounds what idle slots add to RSS.
@@ -28,6 +30,8 @@ pub struct EngineOptions {
     pub call_deadline: Duration,
     /// Where compiled components are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
+    /// The cache's size limit; past it the least recently used files go.
+    pub cache_max_bytes: u64,
 }
 
 impl Default for EngineOptions {
@@ -37,6 +41,7 @@ impl Default for EngineOptions {
             max_instances: 32,
             call_deadline: Duration::from_secs(30),
             cache_dir: default_cache_dir(),
+            cache_max_bytes: crate::compiled_cache::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -108,27 +113,23 @@ impl PluginEngine {
         let Some(dir) = &self.options.cache_dir else {
             return Ok((Component::new(&self.engine, wasm)?, CacheOutcome::Disabled));
         };
+        let cache = CompiledCache { dir: dir.clone(), max_bytes: self.options.cache_max_bytes };
         let mut h = DefaultHasher::new();
         self.engine.precompile_compatibility_hash().hash(&mut h);
-        let key = format!("{}-{:016x}.cwasm", hex::encode(Sha256::digest(wasm)), h.finish());
-        let path = dir.join(key);
-        // Read into memory rather than mmap: another process rewriting or
-        // truncating the file must not crash this one (SIGBUS on a mapped file).
-        if let Ok(bytes) = std::fs::read(&path) {
+        let key = format!("{}-{:016x}", hex::encode(Sha256::digest(wasm)), h.finish());
+        if let Some(bytes) = cache.read(&key) {
             // SAFETY: the cache holds only files this function wrote with
             // `Engine::precompile_component`, keyed by the exact input bytes
             // and the engine's compatibility hash; wasmtime checks the header.
             match unsafe { Component::deserialize(&self.engine, &bytes) } {
                 Ok(c) => return Ok((c, CacheOutcome::Hit)),
-                Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e}", path.display()),
+                Err(e) => tracing::warn!("ignoring unusable compiled cache entry {key}: {e}"),
             }
         }
         let bytes = self.engine.precompile_component(wasm)?;
         // SAFETY: `bytes` was produced just above by this engine.
         let component = unsafe { Component::deserialize(&self.engine, &bytes)? };
-        if let Err(e) = crate::atomic_file::write(&path, &bytes) {
-            tracing::warn!("cannot write compiled cache {}: {e}", path.display());
-        }
+        cache.write(&key, &bytes);
         Ok((component, CacheOutcome::Miss))
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! - [`models`]: model versions (`model.toml`) and the named graph registry;
 //! - [`nn`]: the ONNX Runtime and OpenVINO backends behind wasi-nn;
-//! - [`engine`]: the wasmtime engine (pooling, deadlines, compiled cache);
+//! - [`engine`]: the wasmtime engine (pooling, deadlines); [`compiled_cache`]: compiled
+//!   components on disk, least recently used evicted past 1 GiB;
 //! - [`plugins`]: loading, inspecting, swapping and calling components;
 //! - [`app`]: the service's parts wired together; [`pipeline`]: a detection's
 //!   stages; [`detection`]: what a detection takes and gives; [`draw`]: annotated images;
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod cache;
 pub mod cache_home;
 pub mod clock;
+pub mod compiled_cache;
 pub mod config;
 pub mod detection;
 pub mod draw;
