@@ -76,56 +76,23 @@ fn audit_row(row: &AnyRow) -> Result<AuditRow, sqlx::Error> {
 /// Values in one audit_log row.
 const COLUMNS: usize = 14;
 
-impl Store {
-    /// Logs the decisions of one request: one multi-row INSERT (atomic on
-    /// its own) per 64 decisions, so one round trip to the database for a
-    /// request, where a transaction of one INSERT per row took one per row
-    /// plus two.
-    pub async fn log_audit(&self, cx: &AuditContext, decisions: &[Decision]) -> StoreResult<()> {
-        // 14 values a row; both databases take far more than 64 rows' worth of parameters.
-        for chunk in decisions.chunks(64) {
-            self.insert_audit_rows(cx, chunk).await?;
-        }
-        Ok(())
-    }
+/// Rows per INSERT: far under both databases' limits on parameters.
+const ROWS_PER_INSERT: usize = 64;
 
-    async fn insert_audit_rows(&self, cx: &AuditContext, decisions: &[Decision]) -> StoreResult<()> {
-        if decisions.is_empty() {
-            return Ok(());
+impl Store {
+    /// Logs the decisions of one request, all or none: one multi-row
+    /// INSERT, atomic on its own, so one round trip to the database where a
+    /// transaction of one INSERT per row took one per row plus two. Past
+    /// `ROWS_PER_INSERT` decisions the INSERTs share a transaction.
+    pub async fn log_audit(&self, cx: &AuditContext, decisions: &[Decision]) -> StoreResult<()> {
+        if decisions.len() <= ROWS_PER_INSERT {
+            return insert_audit_rows(self.pool(), cx, decisions).await;
         }
-        let time_ms = now_ms();
-        let mut sql = String::from(
-            "INSERT INTO audit_log (id, time_ms, user_name, session_id, route, check_name, verdict, outcome,
-             reasons, scores, error, policy_version, latency_us, experiment) VALUES ",
-        );
-        for row in 0..decisions.len() {
-            let n = row * COLUMNS;
-            let values: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", n + c)).collect();
-            sql.push_str(if row == 0 { "(" } else { ", (" });
-            sql.push_str(&values.join(", "));
-            sql.push(')');
+        let mut tx = self.pool().begin().await?;
+        for chunk in decisions.chunks(ROWS_PER_INSERT) {
+            insert_audit_rows(&mut *tx, cx, chunk).await?;
         }
-        let mut query = sqlx::query(&sql);
-        for d in decisions {
-            let scores: serde_json::Map<String, serde_json::Value> =
-                d.scores.iter().map(|(n, s)| (n.clone(), serde_json::json!(s))).collect();
-            query = query
-                .bind(random_id())
-                .bind(time_ms)
-                .bind(cx.user_name.clone())
-                .bind(cx.session_id.clone())
-                .bind(cx.route.clone())
-                .bind(d.check.clone())
-                .bind(action_name(d.action))
-                .bind(d.outcome.as_str())
-                .bind(d.reasons.join(","))
-                .bind(serde_json::Value::Object(scores).to_string())
-                .bind(d.error.clone().unwrap_or_default())
-                .bind(d.policy_version.clone())
-                .bind((d.latency_ms * 1e3) as i64)
-                .bind(cx.experiment.clone());
-        }
-        query.execute(self.pool()).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -150,4 +117,47 @@ impl Store {
         .await?;
         Ok(rows.iter().map(audit_row).collect::<Result<_, _>>()?)
     }
+}
+
+/// One INSERT of `decisions` as rows (nothing for none) through `executor`.
+async fn insert_audit_rows<'e, E>(executor: E, cx: &AuditContext, decisions: &[Decision]) -> StoreResult<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if decisions.is_empty() {
+        return Ok(());
+    }
+    let time_ms = now_ms();
+    let mut sql = String::from(
+        "INSERT INTO audit_log (id, time_ms, user_name, session_id, route, check_name, verdict, outcome,
+         reasons, scores, error, policy_version, latency_us, experiment) VALUES ",
+    );
+    for row in 0..decisions.len() {
+        let values: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", row * COLUMNS + c)).collect();
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        sql.push_str(&values.join(", "));
+        sql.push(')');
+    }
+    let mut query = sqlx::query(&sql);
+    for d in decisions {
+        let scores: serde_json::Map<String, serde_json::Value> =
+            d.scores.iter().map(|(n, s)| (n.clone(), serde_json::json!(s))).collect();
+        query = query
+            .bind(random_id())
+            .bind(time_ms)
+            .bind(&cx.user_name)
+            .bind(&cx.session_id)
+            .bind(&cx.route)
+            .bind(&d.check)
+            .bind(action_name(d.action))
+            .bind(d.outcome.as_str())
+            .bind(d.reasons.join(","))
+            .bind(serde_json::Value::Object(scores).to_string())
+            .bind(d.error.as_deref().unwrap_or(""))
+            .bind(&d.policy_version)
+            .bind((d.latency_ms * 1e3) as i64)
+            .bind(&cx.experiment);
+    }
+    query.execute(executor).await?;
+    Ok(())
 }
