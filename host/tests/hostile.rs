@@ -6,7 +6,8 @@
 //! traversal, malformed cookies) get a clear 4xx — while benign requests
 //! keep being answered and the server's memory stays bounded. `glint
 //! gateway` takes the same limits from the same table and is tried the same
-//! way in front of a plain upstream.
+//! way in front of a plain upstream, and a malformed queue stream from the
+//! app ends each call the client waits for by name.
 
 mod common;
 
@@ -253,4 +254,49 @@ fn the_gateway_drops_slow_huge_and_endless_clients_and_keeps_proxying() {
     }
     assert_endless_body_times_out(&addr, "/gradio_api/upload");
     benign();
+}
+
+/// A Gradio-shaped upstream that joins every queue call as `e-1` and then
+/// sends one estimation and a queue message that is not JSON, and closes.
+fn malformed_queue_upstream() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let answer: &[u8] = if seen.starts_with(b"POST /gradio_api/queue/join") {
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 18\r\nconnection: close\r\n\r\n{\"event_id\":\"e-1\"}"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: {\"msg\":\"estimation\",\"event_id\":\"e-1\"}\n\ndata: this is not json\n\n"
+                };
+                let _ = conn.write_all(answer);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn a_malformed_queue_message_ends_each_pending_call_by_name() {
+    let (_gw, url, _db) = common::gradio::gateway(&malformed_queue_upstream(), &common::home().join("spin.toml"), &[]);
+    let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let join = request(&addr, "POST", "/gradio_api/queue/join", br#"{"data":["hello"],"fn_index":0,"session_hash":"s-1"}"#);
+    assert_eq!((join.status, join.text().as_str()), (200, r#"{"event_id":"e-1"}"#));
+    let stream = request(&addr, "GET", "/gradio_api/queue/data?session_hash=s-1", b"").text();
+    let messages: Vec<serde_json::Value> =
+        stream.split("\n\n").filter_map(|e| e.strip_prefix("data: ")).map(|d| serde_json::from_str(d).unwrap()).collect();
+    // gradio_client fails with KeyError on an error naming no call it waits for: each pending call is named.
+    let ids: Vec<&str> = messages.iter().map(|m| m["event_id"].as_str().unwrap_or("null")).collect();
+    assert_eq!(ids, ["e-1", "e-1", "null"], "{stream}");
+    assert_eq!((messages[1]["msg"].as_str(), messages[1]["success"].as_bool()), (Some("process_completed"), Some(false)), "{stream}");
+    assert!(messages[1]["output"]["error"].as_str().unwrap().contains("malformed queue message"), "{stream}");
+    assert_eq!(messages[2]["msg"], "close_stream", "{stream}");
 }

@@ -56,6 +56,8 @@ enum Step {
     Skip,
     /// Forward these bytes, then end the stream.
     End(Vec<u8>),
+    /// The app's stream cannot be read on: it ends as a broken one.
+    Broken(String),
 }
 
 /// The error event of `flavor` for `message` (`event_id` for the queue).
@@ -136,6 +138,7 @@ impl Gateway {
                     Step::Forward(b) => (b, false),
                     Step::Skip => continue,
                     Step::End(b) => (b, true),
+                    Step::Broken(message) => break 'events Some(message),
                 };
                 if !send(bytes).await {
                     return;
@@ -216,7 +219,7 @@ impl Gateway {
     async fn queue_step(self: &Arc<Self>, event: Event, sc: &StreamContext, calls: &mut Calls) -> Step {
         let Ok(mut msg) = serde_json::from_str::<Value>(&event.data) else {
             tracing::warn!(data = %event.data.chars().take(200).collect::<String>(), "the Gradio app sent a queue message that is not JSON");
-            return Step::End(error_event(Flavor::Queue, "", "the Gradio app sent a malformed queue message"));
+            return Step::Broken("the Gradio app sent a malformed queue message".into());
         };
         let kind = msg["msg"].as_str().unwrap_or("").to_string();
         let success = msg["success"].as_bool().unwrap_or(true);
