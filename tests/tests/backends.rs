@@ -29,8 +29,7 @@ fn error_of(graph: &Graph, inputs: Vec<NamedTensor>) -> String {
 fn synthetic_onnx() -> Graph {
     let libs = RuntimeLibs::locate(&home());
     init_onnxruntime(&libs.onnxruntime, None).expect("ONNX Runtime (run scripts/setup.sh)");
-    let bytes = std::fs::read(home().join("tests/models/owlvit-synthetic/model.onnx")).expect("synthetic model");
-    onnx::load("synthetic", bytes, &OnnxOptions { sessions: 2, ..Default::default() }, None).expect("loads").0
+    onnx::load("synthetic", &home().join("tests/models/owlvit-synthetic/model.onnx"), &OnnxOptions { sessions: 2, ..Default::default() }, None).expect("loads").0
 }
 
 fn owl_inputs(ids_ty: TensorType, ids: Vec<u8>) -> Vec<NamedTensor> {
@@ -84,9 +83,8 @@ fn openvino_wrong_type_is_an_error() {
     let libs = RuntimeLibs::locate(&home());
     init_openvino(&libs.openvino).expect("OpenVINO (run scripts/setup.sh)");
     let dir = home().join("models/coco-grounded-v1");
-    let xml = std::fs::read(dir.join("minilm.xml")).unwrap();
-    let bin = std::fs::read(dir.join("minilm.bin")).unwrap();
-    let (g, _) = openvino::load("minilm", &xml, bin, "f32", &Default::default(), None).expect("loads");
+    let (xml, bin) = (dir.join("minilm.xml"), dir.join("minilm.bin"));
+    let (g, _) = openvino::load("minilm", &xml, &bin, "f32", &Default::default(), None).expect("loads");
     let ok = |ty: TensorType, data: Vec<u8>| {
         vec![
             tensor("input_ids", &[1, 3], ty, data),
@@ -109,8 +107,7 @@ fn a_precision_openvino_does_not_know_is_an_error() {
     let libs = RuntimeLibs::locate(&home());
     init_openvino(&libs.openvino).unwrap();
     let dir = home().join("models/coco-grounded-v1");
-    let xml = std::fs::read(dir.join("minilm.xml")).unwrap();
-    let bin = std::fs::read(dir.join("minilm.bin")).unwrap();
-    let e = openvino::load("minilm", &xml, bin, "f7", &Default::default(), None).err().expect("refused");
+    let (xml, bin) = (dir.join("minilm.xml"), dir.join("minilm.bin"));
+    let e = openvino::load("minilm", &xml, &bin, "f7", &Default::default(), None).err().expect("refused");
     assert!(format!("{e:#}").contains("f7"), "{e:#}");
 }

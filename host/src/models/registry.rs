@@ -366,11 +366,13 @@ impl ModelRegistry {
         entry: &ModelEntry,
         backend: BackendKind,
     ) -> anyhow::Result<(String, String, Vec<(String, Graph, GraphCacheOutcome)>)> {
-        let file = |f: &str| -> anyhow::Result<Vec<u8>> {
+        // The runtimes read the files themselves (and on a graph cache hit not at all).
+        let file = |f: &str| -> anyhow::Result<PathBuf> {
             let p = entry.dir.join(f);
-            std::fs::read(&p).with_context(|| {
+            std::fs::File::open(&p).with_context(|| {
                 format!("model {}: cannot read {} (run scripts/setup.sh to fetch the weights)", entry.name, p.display())
-            })
+            })?;
+            Ok(p)
         };
         let (runtime, version, device) = match backend {
             BackendKind::Onnx => {
@@ -388,12 +390,12 @@ impl ModelRegistry {
             let started = Instant::now();
             let (graph, outcome) = match (backend, files) {
                 (BackendKind::Onnx, g) if g.onnx.is_some() => {
-                    nn::onnx::load(&name, file(g.onnx.as_deref().expect("checked"))?, &self.options.onnx, cache)?
+                    nn::onnx::load(&name, &file(g.onnx.as_deref().expect("checked"))?, &self.options.onnx, cache)?
                 }
                 (BackendKind::Openvino, g) if g.openvino.is_some() => {
                     let [xml, bin] = g.openvino.as_ref().expect("checked");
                     let precision = &entry.manifest.model.openvino_precision;
-                    nn::openvino::load(&name, &file(xml)?, file(bin)?, precision, &self.options.openvino, cache)?
+                    nn::openvino::load(&name, &file(xml)?, &file(bin)?, precision, &self.options.openvino, cache)?
                 }
                 _ => anyhow::bail!(
                     "model {}: graph {key} has no {backend} files (available backends: {:?})",

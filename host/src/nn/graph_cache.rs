@@ -9,8 +9,19 @@
 //! `sealed.json`, the sha256 of each file it holds, written last: an entry
 //! whose files do not match it (truncated, rewritten, half-written by a killed
 //! process) is thrown away and rebuilt, never trusted.
+//!
+//! Hashing was most of a warm start (the graphs are tens of MB), so a file's
+//! sha256 is remembered with its stamp (size, device, inode, mtime and ctime
+//! to the nanosecond): the seal records each file's stamp, and the shipped
+//! graph files' digests are remembered in `digests/`. A file whose stamp is
+//! the one remembered is not read again. Any write to it, a rename over it or
+//! a truncation changes its stamp (the kernel sets ctime, and no tool can set
+//! it back), and it is hashed again and checked. A stamp taken less than 2 s
+//! after the file last changed does not vouch for it (git's "racily clean"
+//! rule: a write in the same clock tick could leave the stamp as it was).
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -58,18 +69,51 @@ impl GraphCache {
         GraphCache { root }
     }
 
-    /// The folder of the entry for `files` (the graph's bytes) under `key`.
-    pub fn entry_dir(&self, key: &GraphKey, files: &[&[u8]]) -> PathBuf {
+    /// The folder of the entry for the graph made of `files` (their sha256,
+    /// remembered by stamp in `digests/`) under `key`.
+    pub fn entry_dir(&self, key: &GraphKey, files: &[&Path]) -> std::io::Result<PathBuf> {
+        let mut digests = Vec::with_capacity(files.len());
+        for f in files {
+            digests.push(self.file_digest(f).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", f.display())))?);
+        }
+        Ok(self.entry_dir_of_digests(key, &digests))
+    }
+
+    fn entry_dir_of_digests(&self, key: &GraphKey, digests: &[[u8; 32]]) -> PathBuf {
         let mut h = Sha256::new();
         for part in [key.runtime, key.runtime_version, key.device, cpu_identity().as_str()] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }
-        for f in files {
-            h.update(Sha256::digest(f));
+        for d in digests {
+            h.update(d);
         }
         let digest = hex::encode(h.finalize());
         self.root.join(format!("{}-{}", key.runtime, &digest[..32]))
+    }
+
+    /// The sha256 of a shipped graph file: remembered under `digests/` with
+    /// the file's stamp, hashed again unless the stamp vouches for it.
+    fn file_digest(&self, path: &Path) -> std::io::Result<[u8; 32]> {
+        let path = std::fs::canonicalize(path)?;
+        let memo = self.root.join("digests").join(format!("{}.json", &hex::encode(Sha256::digest(path.as_os_str().as_encoded_bytes()))[..32]));
+        let before = Stamp::of(&std::fs::metadata(&path)?);
+        let remembered = std::fs::read(&memo).ok().and_then(|b| serde_json::from_slice::<Remembered>(&b).ok());
+        if let Some(r) = remembered.filter(|r| r.path == path && r.seen.vouches_for(&before))
+            && let Some(d) = hex::decode(&r.sha256).ok().and_then(|d| <[u8; 32]>::try_from(d).ok())
+        {
+            return Ok(d);
+        }
+        let digest = sha256_of_file(&path)?;
+        // Remembered only if nothing wrote to the file while it was hashed.
+        let seen = Seen::now(&std::fs::metadata(&path)?);
+        if seen.stamp == before {
+            let json = serde_json::to_vec(&Remembered { path, seen, sha256: hex::encode(digest) }).map_err(std::io::Error::other)?;
+            if let Err(e) = crate::atomic_file::write(&memo, &json) {
+                tracing::debug!(memo = %memo.display(), "cannot remember a graph file's sha256: {e}");
+            }
+        }
+        Ok(digest)
     }
 
     /// Runs `use_entry` on the entry at `dir` while holding its lock
@@ -102,7 +146,14 @@ impl GraphCache {
             return Ok(GraphCacheOutcome::Miss);
         }
         match check_seal(dir) {
-            Ok(()) => Ok(GraphCacheOutcome::Hit),
+            Ok(None) => Ok(GraphCacheOutcome::Hit),
+            Ok(Some(rehashed)) => {
+                // Hashed and matching: sealed again with fresh stamps, so the next load need not read them.
+                if let Err(e) = write_seal(dir, &rehashed) {
+                    tracing::debug!(entry = %dir.display(), "cannot refresh a graph cache seal: {e}");
+                }
+                Ok(GraphCacheOutcome::Hit)
+            }
             Err(why) => {
                 tracing::warn!(entry = %dir.display(), "compiled graph cache entry rejected ({why}); rebuilding it");
                 std::fs::remove_dir_all(dir)?;
@@ -122,44 +173,125 @@ impl GraphCache {
             if name == SEAL || !entry.file_type()?.is_file() {
                 continue;
             }
-            files.insert(name, sha256_of_file(&entry.path())?);
+            let sha256 = hex::encode(sha256_of_file(&entry.path())?);
+            files.insert(name, Sealed::Stamped { sha256, seen: Seen::now(&entry.metadata()?) });
         }
-        let json = serde_json::to_vec_pretty(&files).map_err(std::io::Error::other)?;
-        crate::atomic_file::write(&dir.join(SEAL), &json)
+        write_seal(dir, &files)
     }
 }
 
-/// Why an entry does not match its seal, if it does not.
-fn check_seal(dir: &Path) -> Result<(), String> {
+fn write_seal(dir: &Path, files: &BTreeMap<String, Sealed>) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(files).map_err(std::io::Error::other)?;
+    crate::atomic_file::write(&dir.join(SEAL), &json)
+}
+
+/// How long before a stamp was taken the file must have last changed for
+/// the stamp to vouch for its bytes (git's "racily clean" rule): a write in
+/// the same clock tick as the stamp could leave every field of it as it was.
+const SETTLED_NS: i64 = 2_000_000_000;
+
+/// What identifies a file's bytes without reading them: any write,
+/// truncation or replacement changes it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Stamp {
+    len: u64,
+    dev: u64,
+    ino: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+}
+
+/// A file's stamp and when it was taken.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Seen {
+    stamp: Stamp,
+    taken_ns: i64,
+}
+
+impl Seen {
+    fn now(meta: &std::fs::Metadata) -> Seen {
+        let taken_ns = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        Seen { stamp: Stamp::of(meta), taken_ns }
+    }
+
+    /// Whether a file stamped `now` still has the bytes it had when seen:
+    /// the same stamp, and it had settled before it was taken.
+    fn vouches_for(&self, now: &Stamp) -> bool {
+        self.stamp == *now && self.stamp.ctime_ns.saturating_add(SETTLED_NS) < self.taken_ns
+    }
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+        Stamp {
+            len: meta.len(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+/// A shipped file's remembered sha256 (`digests/<hash of its path>.json`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Remembered {
+    path: PathBuf,
+    seen: Seen,
+    sha256: String,
+}
+
+/// One file of a seal: its sha256 and its stamp when sealed (a seal written
+/// before stamps has the sha256 only, and is always hashed).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum Sealed {
+    Stamped { sha256: String, seen: Seen },
+    Hashed(String),
+}
+
+/// Why an entry does not match its seal, if it does not. A file whose
+/// stamp vouches for it is not read; any other is hashed and compared, and
+/// then the seal with those files stamped afresh is returned, to be written.
+fn check_seal(dir: &Path) -> Result<Option<BTreeMap<String, Sealed>>, String> {
     let text = std::fs::read(dir.join(SEAL)).map_err(|_| "not sealed".to_string())?;
-    let sealed: BTreeMap<String, String> = serde_json::from_slice(&text).map_err(|e| format!("unreadable seal: {e}"))?;
+    let mut sealed: BTreeMap<String, Sealed> = serde_json::from_slice(&text).map_err(|e| format!("unreadable seal: {e}"))?;
     if sealed.is_empty() {
         return Err("an empty seal".into());
     }
-    let mut present = 0;
+    let (mut present, mut rehashed) = (0, false);
     for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
         let entry = entry.map_err(|e| e.to_string())?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name == SEAL {
             continue;
         }
-        let Some(want) = sealed.get(&name) else { return Err(format!("{name} is not in the seal")) };
-        if sha256_of_file(&entry.path()).map_err(|e| format!("{name}: {e}"))? != *want {
+        let Some(want) = sealed.get_mut(&name) else { return Err(format!("{name} is not in the seal")) };
+        present += 1;
+        let meta = entry.metadata().map_err(|e| format!("{name}: {e}"))?;
+        let sha256 = match want {
+            Sealed::Stamped { seen, .. } if seen.vouches_for(&Stamp::of(&meta)) => continue,
+            Sealed::Stamped { sha256, .. } | Sealed::Hashed(sha256) => std::mem::take(sha256),
+        };
+        if hex::encode(sha256_of_file(&entry.path()).map_err(|e| format!("{name}: {e}"))?) != sha256 {
             return Err(format!("{name} does not match its sha256"));
         }
-        present += 1;
+        let after = entry.metadata().map_err(|e| format!("{name}: {e}"))?;
+        *want = if Stamp::of(&after) == Stamp::of(&meta) { Sealed::Stamped { sha256, seen: Seen::now(&after) } } else { Sealed::Hashed(sha256) };
+        rehashed = true;
     }
     if present != sealed.len() {
         return Err(format!("{} sealed files are missing", sealed.len() - present));
     }
-    Ok(())
+    Ok(rehashed.then_some(sealed))
 }
 
-/// The hex sha256 of a file, read in pieces (a compiled graph is tens of MB).
-fn sha256_of_file(path: &Path) -> std::io::Result<String> {
+/// The sha256 of a file, read in pieces (a compiled graph is tens of MB).
+fn sha256_of_file(path: &Path) -> std::io::Result<[u8; 32]> {
     let mut hasher = Sha256::new();
     std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
-    Ok(hex::encode(hasher.finalize()))
+    Ok(hasher.finalize().into())
 }
 
 /// The CPU's model name and instruction-set flags (what kernels are chosen by).
@@ -179,22 +311,73 @@ mod tests {
         GraphKey { runtime: "onnxruntime", runtime_version: "1.22.1", device: "CPU" }
     }
 
+    fn scratch() -> PathBuf {
+        let root = std::env::temp_dir().join(format!("glint-graph-cache-{}", crate::clock::random_id()));
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    }
+
+    /// Writes `bytes` to a new file under `root` and returns its path.
+    fn file(root: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = root.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
     #[test]
     fn entries_are_keyed_by_bytes_runtime_and_device() {
-        let cache = GraphCache::new(PathBuf::from("/c"));
-        let a = cache.entry_dir(&key(), &[b"model"]);
-        assert_eq!(a, cache.entry_dir(&key(), &[b"model"]));
-        assert_ne!(a, cache.entry_dir(&key(), &[b"model2"]));
-        assert_ne!(a, cache.entry_dir(&GraphKey { runtime_version: "1.23.0", ..key() }, &[b"model"]));
-        assert_ne!(a, cache.entry_dir(&GraphKey { device: "CPU bf16", ..key() }, &[b"model"]));
-        assert_ne!(cache.entry_dir(&key(), &[b"ab", b"c"]), cache.entry_dir(&key(), &[b"a", b"bc"]));
+        let root = scratch();
+        let cache = GraphCache::new(root.join("cache"));
+        let (model, model2) = (file(&root, "m", b"model"), file(&root, "m2", b"model2"));
+        let a = cache.entry_dir(&key(), &[&model]).unwrap();
+        assert_eq!(a, cache.entry_dir(&key(), &[&model]).unwrap());
+        assert_eq!(a, cache.entry_dir(&key(), &[&file(&root, "copy", b"model")]).unwrap(), "keyed by the bytes, not the path");
+        assert_ne!(a, cache.entry_dir(&key(), &[&model2]).unwrap());
+        assert_ne!(a, cache.entry_dir(&GraphKey { runtime_version: "1.23.0", ..key() }, &[&model]).unwrap());
+        assert_ne!(a, cache.entry_dir(&GraphKey { device: "CPU bf16", ..key() }, &[&model]).unwrap());
+        let (ab, c, a1, bc) = (file(&root, "ab", b"ab"), file(&root, "c", b"c"), file(&root, "a", b"a"), file(&root, "bc", b"bc"));
+        assert_ne!(cache.entry_dir(&key(), &[&ab, &c]).unwrap(), cache.entry_dir(&key(), &[&a1, &bc]).unwrap());
+        let missing = cache.entry_dir(&key(), &[&root.join("gone")]).unwrap_err().to_string();
+        assert!(missing.contains("gone"), "{missing}");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_remembered_digest_is_used_until_the_file_changes() {
+        let root = scratch();
+        let cache = GraphCache::new(root.join("cache"));
+        let model = file(&root, "m", b"model");
+        let first = cache.entry_dir(&key(), &[&model]).unwrap();
+        // The memo is what is read while the stamp holds: a forged digest in it is believed...
+        let memos: Vec<PathBuf> = std::fs::read_dir(root.join("cache/digests")).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(memos.len(), 1);
+        let mut r: Remembered = serde_json::from_slice(&std::fs::read(&memos[0]).unwrap()).unwrap();
+        assert_eq!(r.sha256, hex::encode(Sha256::digest(b"model")));
+        r.sha256 = hex::encode(Sha256::digest(b"forged"));
+        std::fs::write(&memos[0], serde_json::to_vec(&r).unwrap()).unwrap();
+        assert_eq!(cache.entry_dir(&key(), &[&model]).unwrap(), first, "a stamp taken as the file was written does not vouch for it");
+        let mut r: Remembered = serde_json::from_slice(&std::fs::read(&memos[0]).unwrap()).unwrap();
+        r.sha256 = hex::encode(Sha256::digest(b"forged"));
+        r.seen.taken_ns = r.seen.stamp.ctime_ns + SETTLED_NS + 1;
+        std::fs::write(&memos[0], serde_json::to_vec(&r).unwrap()).unwrap();
+        assert_ne!(cache.entry_dir(&key(), &[&model]).unwrap(), first, "a settled stamp vouches: the file was not read");
+        // ...and any write to the file, even of the same length, makes it hashed again.
+        std::fs::write(&model, b"mode!").unwrap();
+        let rewritten = cache.entry_dir(&key(), &[&model]).unwrap();
+        assert_eq!(rewritten, cache.entry_dir(&key(), &[&file(&root, "other", b"mode!")]).unwrap());
+        std::fs::write(&model, b"model").unwrap();
+        assert_eq!(cache.entry_dir(&key(), &[&model]).unwrap(), first);
+        // A memo that does not parse is not trusted either.
+        std::fs::write(&memos[0], b"{").unwrap();
+        assert_eq!(cache.entry_dir(&key(), &[&model]).unwrap(), first);
+        std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
     fn a_sealed_entry_hits_and_a_tampered_one_is_rebuilt() {
-        let root = std::env::temp_dir().join(format!("glint-graph-cache-{}", crate::clock::random_id()));
-        let cache = GraphCache::new(root.clone());
-        let dir = cache.entry_dir(&key(), &[b"model"]);
+        let root = scratch();
+        let cache = GraphCache::new(root.join("cache"));
+        let dir = cache.entry_dir(&key(), &[&file(&root, "m", b"model")]).unwrap();
         let fill = |files: &'static [(&'static str, &'static [u8])]| {
             move |d: &Path, outcome: GraphCacheOutcome| {
                 if outcome != GraphCacheOutcome::Hit {
@@ -213,6 +396,35 @@ mod tests {
         std::fs::write(dir.join("optimized.onnx"), b"optimised").unwrap();
         assert_eq!(cache.with_entry(&dir, fill(one)).unwrap().1, GraphCacheOutcome::Rebuilt);
         assert_eq!(std::fs::read(dir.join("optimized.onnx")).unwrap(), b"optimised bytes");
+        // Rewritten with other bytes of the same length: its stamp moved, so it is hashed, and rejected.
+        std::fs::write(dir.join("optimized.onnx"), b"optimised BYTES").unwrap();
+        assert_eq!(cache.with_entry(&dir, fill(one)).unwrap().1, GraphCacheOutcome::Rebuilt);
+        // Rewritten with the same bytes: hashed, and it matches.
+        std::fs::write(dir.join("optimized.onnx"), b"optimised bytes").unwrap();
+        assert_eq!(cache.with_entry(&dir, fill(one)).unwrap().1, GraphCacheOutcome::Hit);
+        // A settled stamp vouches for the file: a seal naming other bytes is believed...
+        let settled = |sha256: &[u8]| {
+            let meta = std::fs::metadata(dir.join("optimized.onnx")).unwrap();
+            let mut seen = Seen::now(&meta);
+            seen.taken_ns = seen.stamp.ctime_ns + SETTLED_NS + 1;
+            let seal = BTreeMap::from([("optimized.onnx".to_string(), Sealed::Stamped { sha256: hex::encode(Sha256::digest(sha256)), seen })]);
+            write_seal(&dir, &seal).unwrap();
+        };
+        settled(b"other bytes");
+        assert_eq!(cache.with_entry(&dir, fill(one)).unwrap().1, GraphCacheOutcome::Hit, "the file was not read");
+        // ...until the file is written to, even with bytes of the same length.
+        std::fs::write(dir.join("optimized.onnx"), b"optimised BYTES").unwrap();
+        assert_eq!(cache.with_entry(&dir, fill(one)).unwrap().1, GraphCacheOutcome::Rebuilt);
+
+        // A seal from before stamps (sha256 only) is checked by hashing.
+        let old = serde_json::json!({ "optimized.onnx": hex::encode(Sha256::digest(b"optimised bytes")) });
+        std::fs::write(dir.join(SEAL), old.to_string()).unwrap();
+        assert_eq!(cache.with_entry(&dir, fill(one)).unwrap().1, GraphCacheOutcome::Hit);
+        let resealed: BTreeMap<String, Sealed> = serde_json::from_slice(&std::fs::read(dir.join(SEAL)).unwrap()).unwrap();
+        assert!(matches!(&resealed["optimized.onnx"], Sealed::Stamped { .. }), "sealed again with the file's stamp");
+        let old = serde_json::json!({ "optimized.onnx": hex::encode(Sha256::digest(b"other")) });
+        std::fs::write(dir.join(SEAL), old.to_string()).unwrap();
+        assert_eq!(cache.with_entry(&dir, fill(one)).unwrap().1, GraphCacheOutcome::Rebuilt);
         // Not sealed (a process killed while filling): rejected.
         std::fs::remove_file(dir.join(SEAL)).unwrap();
         assert_eq!(cache.with_entry(&dir, fill(one)).unwrap().1, GraphCacheOutcome::Rebuilt);
@@ -220,7 +432,7 @@ mod tests {
         std::fs::write(dir.join("stray"), b"2").unwrap();
         assert_eq!(cache.with_entry(&dir, fill(one)).unwrap().1, GraphCacheOutcome::Rebuilt);
         let two: &[(&str, &[u8])] = &[("a", b"1"), ("b", b"2")];
-        let other = cache.entry_dir(&key(), &[b"other model"]);
+        let other = cache.entry_dir(&key(), &[&file(&root, "m2", b"other model")]).unwrap();
         assert_eq!(cache.with_entry(&other, fill(two)).unwrap().1, GraphCacheOutcome::Miss);
         std::fs::remove_file(other.join("b")).unwrap();
         assert_eq!(cache.with_entry(&other, fill(two)).unwrap().1, GraphCacheOutcome::Rebuilt);

@@ -3,6 +3,7 @@
 //! caller asks otherwise), because on CPUs with bf16 support OpenVINO would
 //! otherwise pick bf16 silently and move boxes by several pixels.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, anyhow};
@@ -36,15 +37,16 @@ pub struct OpenvinoOptions {
     pub throughput: bool,
 }
 
-/// Loads an IR (`xml` + `bin`) as graph `name` for the CPU with the given
-/// inference precision ("f32", "bf16", "f16"). OpenVINO must be initialised
+/// Loads an IR (the files `xml` + `bin`; OpenVINO maps the weights rather
+/// than copying them) as graph `name` for the CPU with the given inference
+/// precision ("f32", "bf16", "f16"). OpenVINO must be initialised
 /// ([`super::libs::init_openvino`]). With `cache`, OpenVINO keeps the compiled
 /// graph there (its `CACHE_DIR`, one sealed folder per graph) and imports it
 /// every later time instead of compiling.
 pub fn load(
     name: &str,
-    xml: &[u8],
-    bin: Vec<u8>,
+    xml: &Path,
+    bin: &Path,
     precision: &str,
     options: &OpenvinoOptions,
     cache: Option<CacheUse>,
@@ -56,15 +58,18 @@ pub fn load(
     core.set_property(&DeviceType::CPU, &RwPropertyKey::HintPerformanceMode, mode)
         .map_err(|e| anyhow!("OpenVINO: cannot set the performance hint {mode}: {e}"))?;
     let mode_name = mode.to_lowercase();
-    let entry = cache.map(|c| {
+    let entry = cache.and_then(|c| {
         let device = format!("CPU {precision} {mode_name}");
         let key = GraphKey { runtime: "openvino", runtime_version: c.runtime_version, device: &device };
-        (c, c.cache.entry_dir(&key, &[xml, &bin]))
+        match c.cache.entry_dir(&key, &[xml, bin]) {
+            Ok(dir) => Some((c, dir)),
+            Err(e) => {
+                tracing::warn!(graph = name, "compiled graph cache unusable, compiling without it: {e}");
+                None
+            }
+        }
     });
-    let mut weights = OvTensor::new(ElementType::U8, &Shape::new(&[bin.len() as i64]).map_err(ov)?).map_err(ov)?;
-    weights.get_raw_data_mut().map_err(ov)?.copy_from_slice(&bin);
-    drop(bin); // OpenVINO has its own copy now; holding both doubled the weights at load
-    let model = core.read_model_from_buffer(xml, Some(&weights)).map_err(ov).context(format!("graph {name}: reading the IR"))?;
+    let model = core.read_model_from_file(utf8_path(name, xml)?, utf8_path(name, bin)?).map_err(ov).context(format!("graph {name}: reading the IR"))?;
     let mut inputs = Vec::new();
     for i in 0..model.get_inputs_len().map_err(ov)? {
         let node = model.get_input_by_index(i).map_err(ov)?;
@@ -95,6 +100,10 @@ pub fn load(
     };
     let inner = Inner { name: name.to_string(), compiled: Mutex::new(compiled), inputs, outputs, _core: Mutex::new(core) };
     Ok((Graph::from(Box::new(OpenvinoGraph(Arc::new(inner))) as Box<dyn BackendGraph>), outcome))
+}
+
+fn utf8_path<'a>(name: &str, p: &'a Path) -> anyhow::Result<&'a str> {
+    p.to_str().ok_or_else(|| anyhow!("graph {name}: OpenVINO needs a UTF-8 path, not {}", p.display()))
 }
 
 fn compile(core: &mut Core, model: &openvino::Model, name: &str) -> anyhow::Result<CompiledModel> {
