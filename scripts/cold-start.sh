@@ -30,10 +30,6 @@ for backend in openvino onnx; do
   for i in $(seq "$RUNS"); do
     cache="$work/cache-$backend-$i"
     empty+=("$(seconds detect "$cache" "$backend")")
-    # A cache file younger than 2 s is hashed in full (nn/graph_cache.rs: a
-    # stamp taken in the same clock tick as a write does not vouch for it);
-    # a start after setup warmed the cache is later than that.
-    sleep 2.1
     warm+=("$(seconds detect "$cache" "$backend")")
     python+=("$(seconds "$PY" benches/cold/python_detect.py "$backend" samples/chelsea.png "a cat")")
   done

@@ -16,9 +16,10 @@
 //! graph files' digests are remembered in `digests/`. A file whose stamp is
 //! the one remembered is not read again. Any write to it, a rename over it or
 //! a truncation changes its stamp (the kernel sets ctime, and no tool can set
-//! it back), and it is hashed again and checked. A stamp taken less than 2 s
-//! after the file last changed does not vouch for it (git's "racily clean"
-//! rule: a write in the same clock tick could leave the stamp as it was).
+//! it back), and it is hashed again and checked. A stamp taken less than
+//! 30 ms after the file last changed (2 s on a file system that keeps whole
+//! seconds) does not vouch for it (git's "racily clean" rule: a write in the
+//! same clock tick could leave the stamp as it was).
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -188,7 +189,13 @@ fn write_seal(dir: &Path, files: &BTreeMap<String, Sealed>) -> std::io::Result<(
 /// How long before a stamp was taken the file must have last changed for
 /// the stamp to vouch for its bytes (git's "racily clean" rule): a write in
 /// the same clock tick as the stamp could leave every field of it as it was.
-const SETTLED_NS: i64 = 2_000_000_000;
+/// The kernel stamps files from a clock that advances a tick (at most 10 ms)
+/// at a time and lags the real time by up to one, so a write after the
+/// stamp was taken gets a ctime at most one tick before it: a ctime more than
+/// two ticks older can only be the file's last. A file system that keeps
+/// whole seconds (its ctime has no nanoseconds) needs two seconds.
+const SETTLED_NS: i64 = 30_000_000;
+const SETTLED_WHOLE_SECONDS_NS: i64 = 2_000_000_000;
 
 /// What identifies a file's bytes without reading them: any write,
 /// truncation or replacement changes it.
@@ -217,7 +224,9 @@ impl Seen {
     /// Whether a file stamped `now` still has the bytes it had when seen:
     /// the same stamp, and it had settled before it was taken.
     fn vouches_for(&self, now: &Stamp) -> bool {
-        self.stamp == *now && self.stamp.ctime_ns.saturating_add(SETTLED_NS) < self.taken_ns
+        let ctime = self.stamp.ctime_ns;
+        let settled = if ctime % 1_000_000_000 == 0 { SETTLED_WHOLE_SECONDS_NS } else { SETTLED_NS };
+        self.stamp == *now && ctime.saturating_add(settled) < self.taken_ns
     }
 }
 
@@ -343,6 +352,20 @@ mod tests {
     }
 
     #[test]
+    fn a_stamp_vouches_only_once_the_file_had_settled() {
+        let stamp = |ctime_ns| Stamp { len: 1, dev: 2, ino: 3, mtime_ns: ctime_ns, ctime_ns };
+        let seen = |ctime_ns, after_ns| Seen { stamp: stamp(ctime_ns), taken_ns: ctime_ns + after_ns };
+        let fine = 5_000_000_123; // a file system with nanoseconds
+        assert!(!seen(fine, 10_000_000).vouches_for(&stamp(fine)));
+        assert!(seen(fine, 50_000_000).vouches_for(&stamp(fine)));
+        assert!(!seen(fine, 50_000_000).vouches_for(&Stamp { len: 2, ..stamp(fine) }));
+        assert!(!seen(fine, 50_000_000).vouches_for(&stamp(fine + 1)));
+        let whole = 5_000_000_000; // one that keeps whole seconds
+        assert!(!seen(whole, 1_500_000_000).vouches_for(&stamp(whole)));
+        assert!(seen(whole, 2_500_000_000).vouches_for(&stamp(whole)));
+    }
+
+    #[test]
     fn a_remembered_digest_is_used_until_the_file_changes() {
         let root = scratch();
         let cache = GraphCache::new(root.join("cache"));
@@ -358,7 +381,7 @@ mod tests {
         assert_eq!(cache.entry_dir(&key(), &[&model]).unwrap(), first, "a stamp taken as the file was written does not vouch for it");
         let mut r: Remembered = serde_json::from_slice(&std::fs::read(&memos[0]).unwrap()).unwrap();
         r.sha256 = hex::encode(Sha256::digest(b"forged"));
-        r.seen.taken_ns = r.seen.stamp.ctime_ns + SETTLED_NS + 1;
+        r.seen.taken_ns = r.seen.stamp.ctime_ns + SETTLED_WHOLE_SECONDS_NS + 1;
         std::fs::write(&memos[0], serde_json::to_vec(&r).unwrap()).unwrap();
         assert_ne!(cache.entry_dir(&key(), &[&model]).unwrap(), first, "a settled stamp vouches: the file was not read");
         // ...and any write to the file, even of the same length, makes it hashed again.
@@ -406,7 +429,7 @@ mod tests {
         let settled = |sha256: &[u8]| {
             let meta = std::fs::metadata(dir.join("optimized.onnx")).unwrap();
             let mut seen = Seen::now(&meta);
-            seen.taken_ns = seen.stamp.ctime_ns + SETTLED_NS + 1;
+            seen.taken_ns = seen.stamp.ctime_ns + SETTLED_WHOLE_SECONDS_NS + 1;
             let seal = BTreeMap::from([("optimized.onnx".to_string(), Sealed::Stamped { sha256: hex::encode(Sha256::digest(sha256)), seen })]);
             write_seal(&dir, &seal).unwrap();
         };
