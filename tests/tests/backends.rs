@@ -78,6 +78,36 @@ fn onnx_wrong_type_shape_and_name_are_errors() {
     ctx.compute_with_io(owl_inputs(TensorType::I64, i64s(&[0, 1]))).expect("still runs");
 }
 
+/// Inferences that overlap run on single-thread sessions and give what a
+/// lone inference on the pool gives.
+#[test]
+fn overlapping_onnx_computes_take_single_thread_sessions_with_the_same_results() {
+    let libs = RuntimeLibs::locate(&home());
+    init_onnxruntime(&libs.onnxruntime, None).expect("ONNX Runtime (run scripts/setup.sh)");
+    let options = OnnxOptions { overlap_sessions: 2, ..Default::default() };
+    let ssd = home().join("models/coco-grounded-v1/ssd.onnx");
+    let graph = onnx::load("ssd", &ssd, &options, None).expect("loads").0;
+    let pixels: Vec<u8> = (0..300 * 300 * 3).map(|i| (i * 7 % 251) as u8).collect();
+    let compute = |graph: &Graph| {
+        let mut ctx = graph.init_execution_context().unwrap();
+        let out = ctx.compute_with_io(vec![tensor("image_tensor:0", &[1, 300, 300, 3], TensorType::U8, pixels.clone())]).expect("runs");
+        let scores = out.iter().find(|t| t.name.starts_with("class_scores")).expect("class scores");
+        scores.tensor.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f32>>()
+    };
+    let lone = compute(&graph);
+    let before = onnx::overlapped_computes();
+    let results: Vec<Vec<f32>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..3).map(|_| s.spawn(|| (0..8).map(|_| compute(&graph)).collect::<Vec<_>>())).collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    assert!(onnx::overlapped_computes() > before, "three threads at once overlapped");
+    for r in results {
+        assert_eq!(r.len(), lone.len());
+        let worst = r.iter().zip(&lone).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-4, "an overlapping compute differs from a lone one by {worst}");
+    }
+}
+
 #[test]
 fn openvino_wrong_type_is_an_error() {
     let libs = RuntimeLibs::locate(&home());

@@ -65,6 +65,9 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
         config.onnx.sessions = n.clamp(1, 16);
     }
     config.onnx.intra_threads = inference.onnx_threads.map(|n| n.clamp(1, 256));
+    if let Some(n) = inference.onnx_overlap_sessions {
+        config.onnx.overlap_sessions = n.min(16);
+    }
     config.openvino.throughput = inference.openvino_hint == Some(glint::spin::manifest::OpenvinoHint::Throughput);
     match settings.audit {
         Some(policy) => config.audit = Some(policy),

@@ -2,7 +2,7 @@
 //! Accepts f32, u8, i32 and i64 tensors; every failure is an error.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ort::session::builder::GraphOptimizationLevel;
@@ -20,35 +20,81 @@ use super::{Compute, context, fail, names, no_panic};
 /// Options for loading one ONNX graph.
 #[derive(Clone, Debug)]
 pub struct OnnxOptions {
-    /// Sessions kept for the graph: one session runs one compute at a time.
+    /// Sessions kept for the graph on the process's intra-op pool: one
+    /// session runs one compute at a time, on all the pool's threads.
     pub sessions: usize,
     /// Threads of the process's intra-op pool (`None`: one per core).
     pub intra_threads: Option<usize>,
+    /// Single-thread sessions kept for the graph besides (0: none). A compute
+    /// that starts while another ONNX Runtime compute is running takes one of
+    /// these, so inferences at once each get a core instead of crowding the
+    /// pool; a lone compute still gets the whole pool.
+    pub overlap_sessions: usize,
 }
 
 impl Default for OnnxOptions {
     fn default() -> Self {
-        OnnxOptions { sessions: 1, intra_threads: None }
+        OnnxOptions { sessions: 1, intra_threads: None, overlap_sessions: 0 }
+    }
+}
+
+/// ONNX Runtime computes running now, across every graph of the process.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// Computes that ran on a single-thread session because another was running.
+static OVERLAPPED: AtomicU64 = AtomicU64::new(0);
+
+/// How many computes so far ran on a single-thread session beside another
+/// (see [`OnnxOptions::overlap_sessions`]).
+pub fn overlapped_computes() -> u64 {
+    OVERLAPPED.load(Ordering::Relaxed)
+}
+
+/// One compute counted in [`RUNNING`] while it lives.
+struct Running;
+
+impl Running {
+    fn start() -> Running {
+        RUNNING.fetch_add(1, Ordering::AcqRel);
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 struct Inner {
     name: String,
+    /// Sessions on the process's intra-op pool.
     sessions: Vec<Mutex<Session>>,
+    /// Single-thread sessions, for computes that overlap others.
+    overlap: Vec<Mutex<Session>>,
     next: AtomicUsize,
     inputs: Vec<String>,
 }
 
 impl Inner {
-    /// A free session if there is one, else waits for the next in turn.
+    /// The session for a compute starting now: a single-thread one while
+    /// another compute is running (if the graph has them), else one on the
+    /// pool; a free one if there is one, else the next in turn.
     fn session(&self) -> MutexGuard<'_, Session> {
-        for s in &self.sessions {
+        let overlapping = !self.overlap.is_empty() && RUNNING.load(Ordering::Acquire) > 0;
+        let pool = if overlapping {
+            OVERLAPPED.fetch_add(1, Ordering::Relaxed);
+            &self.overlap
+        } else {
+            &self.sessions
+        };
+        for s in pool {
             if let Ok(guard) = s.try_lock() {
                 return guard;
             }
         }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
-        self.sessions[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % pool.len();
+        pool[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -65,12 +111,14 @@ pub fn load(name: &str, model: &Path, options: &OnnxOptions, cache: Option<Cache
         None => (sessions(name, Source::Shipped(model), options)?, GraphCacheOutcome::Disabled),
         Some(c) => cached(name, model, options, &c)?,
     };
+    let Sessions { pool: sessions, overlap } = sessions;
     let inputs = sessions[0].lock().expect("fresh").inputs.iter().map(|i| i.name.clone()).collect();
-    let inner = Inner { name: name.to_string(), sessions, next: AtomicUsize::new(0), inputs };
+    let inner = Inner { name: name.to_string(), sessions, overlap, next: AtomicUsize::new(0), inputs };
     Ok((Graph::from(Box::new(OnnxGraph(Arc::new(inner))) as Box<dyn BackendGraph>), outcome))
 }
 
 /// Where a session's graph comes from.
+#[derive(Clone, Copy)]
 enum Source<'a> {
     /// The model as shipped; ONNX Runtime optimises it while building the session.
     Shipped(&'a Path),
@@ -78,31 +126,42 @@ enum Source<'a> {
     Optimised(&'a Path),
 }
 
-/// The graph's sessions. Threads come from the environment's global pool
-/// (libs.rs). Weights are not prepacked into a second, GEMM-friendly copy: on
-/// coco-grounded-v1 that copy was 67 MiB of resident memory for no measurable
-/// speed (39.8 vs 40.1 ms p50 per detection).
-fn sessions(name: &str, source: Source<'_>, options: &OnnxOptions) -> anyhow::Result<Vec<Mutex<Session>>> {
-    let build = || -> Result<Session, BackendError> {
-        let b = Session::builder()
-            .and_then(|b| b.with_config_entry("session.disable_prepacking", "1"))
-            .map_err(|e| fail(e.to_string()))?;
-        match source {
-            Source::Optimised(file) => b
-                .with_optimization_level(GraphOptimizationLevel::Disable)
-                .map_err(|e| fail(e.to_string()))?
-                .commit_from_file(file),
-            Source::Shipped(file) => b.commit_from_file(file),
-        }
-        .map_err(|e| fail(e.to_string()))
+/// A graph's sessions: on the process's pool, and single-thread ones.
+struct Sessions {
+    pool: Vec<Mutex<Session>>,
+    overlap: Vec<Mutex<Session>>,
+}
+
+/// The graph's sessions. Pool threads come from the environment's global
+/// pool (libs.rs); a single-thread session runs on its caller's thread. Weights
+/// are not prepacked into a second, GEMM-friendly copy: on coco-grounded-v1
+/// that copy was 67 MiB of resident memory for no measurable speed (39.8 vs
+/// 40.1 ms p50 per detection).
+fn sessions(name: &str, source: Source<'_>, options: &OnnxOptions) -> anyhow::Result<Sessions> {
+    let make = |count: usize, single_thread: bool| -> anyhow::Result<Vec<Mutex<Session>>> {
+        (0..count)
+            .map(|_| {
+                no_panic("ONNX Runtime", || session(source, single_thread))
+                    .map(Mutex::new)
+                    .map_err(|_| anyhow::anyhow!("graph {name}: {}", super::take_last_error().unwrap_or_default()))
+            })
+            .collect()
     };
-    let mut sessions = Vec::new();
-    for _ in 0..options.sessions.max(1) {
-        let s = no_panic("ONNX Runtime", build)
-            .map_err(|_| anyhow::anyhow!("graph {name}: {}", super::take_last_error().unwrap_or_default()))?;
-        sessions.push(Mutex::new(s));
+    Ok(Sessions { pool: make(options.sessions.max(1), false)?, overlap: make(options.overlap_sessions, true)? })
+}
+
+fn session(source: Source<'_>, single_thread: bool) -> Result<Session, BackendError> {
+    let mut b = Session::builder().and_then(|b| b.with_config_entry("session.disable_prepacking", "1")).map_err(|e| fail(e.to_string()))?;
+    if single_thread {
+        b = b.with_independent_thread_pool().and_then(|b| b.with_intra_threads(1)).map_err(|e| fail(e.to_string()))?;
     }
-    Ok(sessions)
+    match source {
+        Source::Optimised(file) => {
+            b.with_optimization_level(GraphOptimizationLevel::Disable).map_err(|e| fail(e.to_string()))?.commit_from_file(file)
+        }
+        Source::Shipped(file) => b.commit_from_file(file),
+    }
+    .map_err(|e| fail(e.to_string()))
 }
 
 /// The optimised graph's weights, beside `optimized.onnx` in its cache entry.
@@ -112,7 +171,7 @@ const WEIGHTS: &str = "optimized.weights";
 /// saved and sealed if it was not there. When the cache cannot be used (its
 /// folder is not writable, say) the graph loads from `model` without it; a
 /// graph ONNX Runtime refuses is an error either way.
-fn cached(name: &str, model: &Path, options: &OnnxOptions, c: &CacheUse) -> anyhow::Result<(Vec<Mutex<Session>>, GraphCacheOutcome)> {
+fn cached(name: &str, model: &Path, options: &OnnxOptions, c: &CacheUse) -> anyhow::Result<(Sessions, GraphCacheOutcome)> {
     // "external weights": entries from before the weights had their own file are not reused.
     let key = GraphKey { runtime: "onnxruntime", runtime_version: c.runtime_version, device: "CPU, external weights" };
     let refused = std::cell::Cell::new(false);
@@ -173,7 +232,9 @@ fn run(g: &Inner, inputs: Vec<NamedTensor>) -> Result<Vec<NamedTensor>, BackendE
         values.push((real.to_string(), value.into()));
     }
     let mut session = g.session();
+    let running = Running::start();
     let outputs = session.run(values).map_err(|e| fail(format!("graph {}: {e}", g.name)))?;
+    drop(running);
     let mut result = Vec::with_capacity(outputs.len());
     for (name, value) in outputs.iter() {
         result.push(NamedTensor { name: names::canonical(name).to_string(), tensor: from_ort(name, &value)? });

@@ -149,6 +149,10 @@ pub struct InferenceSettings {
     pub onnx_sessions: Option<usize>,
     /// Threads of ONNX Runtime's intra-op pool (default: one per core).
     pub onnx_threads: Option<usize>,
+    /// Single-thread ONNX Runtime sessions per graph, for an inference that
+    /// starts while another is running (0: none, every inference waits for
+    /// the pool's sessions).
+    pub onnx_overlap_sessions: Option<usize>,
     /// OpenVINO's performance hint: "latency" (default) or "throughput".
     pub openvino_hint: Option<OpenvinoHint>,
 }
@@ -422,6 +426,7 @@ anything = "goes"
         let m = parse(&with("onnx_sessions = 2\nonnx_threads = 1\nopenvino_hint = \"throughput\"")).unwrap();
         let i = &m.glint.inference;
         assert_eq!((i.onnx_sessions, i.onnx_threads, i.openvino_hint), (Some(2), Some(1), Some(OpenvinoHint::Throughput)));
+        assert_eq!(parse(&with("onnx_overlap_sessions = 2")).unwrap().glint.inference.onnx_overlap_sessions, Some(2));
         assert!(parse(OK).unwrap().glint.inference.openvino_hint.is_none(), "latency unless asked");
         let e = parse(&with("openvino_hint = \"fast\"")).unwrap_err();
         assert!(e.message.contains("fast") && e.message.contains("throughput"), "{e}");
