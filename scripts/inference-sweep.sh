@@ -2,8 +2,9 @@
 # How inferences should share the 2 cores: uncached /api/detect (chelsea.png,
 # "a cat"; result cache off, rate limits off, the shipped audit on) under oha
 # at concurrency 1, 4 and 16, for each [application.tool.glint.inference]
-# setting: ONNX Runtime sessions × intra-op threads, and OpenVINO's latency
-# and throughput hints. One glint up per setting, all in one run; peak RSS is
+# setting: ONNX Runtime's single-thread sessions for overlapping inferences,
+# its sessions × intra-op threads, and OpenVINO's latency and throughput
+# hints. One glint up per setting, all in one run; peak RSS is
 # VmHWM of each server.
 #
 #   scripts/inference-sweep.sh [SECONDS_PER_RUN]     (default 8)
@@ -56,10 +57,10 @@ PY
 echo "| backend | setting | c=1 req/s / p50 ms | c=4 | c=16 | peak RSS MB |"
 echo "|---|---|---|---|---|---|"
 run_setting onnx-1x2 onnx
-run_setting onnx-2x1 onnx "onnx_sessions = 2" "onnx_threads = 1"
-run_setting onnx-2x2 onnx "onnx_sessions = 2" "onnx_threads = 2"
-run_setting onnx-1x1 onnx "onnx_sessions = 1" "onnx_threads = 1"
-run_setting onnx-overlap1 onnx "onnx_overlap_sessions = 1"
+run_setting onnx-overlap0 onnx "onnx_overlap_sessions = 0"
 run_setting onnx-overlap2 onnx "onnx_overlap_sessions = 2"
+run_setting onnx-2x1 onnx "onnx_sessions = 2" "onnx_threads = 1" "onnx_overlap_sessions = 0"
+run_setting onnx-2x2 onnx "onnx_sessions = 2" "onnx_threads = 2" "onnx_overlap_sessions = 0"
+run_setting onnx-1x1 onnx "onnx_sessions = 1" "onnx_threads = 1" "onnx_overlap_sessions = 0"
 run_setting openvino-latency openvino
 run_setting openvino-throughput openvino 'openvino_hint = "throughput"'

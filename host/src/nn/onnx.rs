@@ -79,22 +79,21 @@ struct Inner {
 impl Inner {
     /// The session for a compute starting now: a single-thread one while
     /// another compute is running (if the graph has them), else one on the
-    /// pool; a free one if there is one, else the next in turn.
+    /// pool; failing that a free session of the other kind (running beside
+    /// another beats waiting for it), else the next preferred one in turn.
     fn session(&self) -> MutexGuard<'_, Session> {
         let overlapping = !self.overlap.is_empty() && RUNNING.load(Ordering::Acquire) > 0;
-        let pool = if overlapping {
+        let (preferred, other) = if overlapping { (&self.overlap, &self.sessions) } else { (&self.sessions, &self.overlap) };
+        // Each session with whether it is a single-thread one.
+        let mut candidates = preferred.iter().map(|s| (s, overlapping)).chain(other.iter().map(|s| (s, !overlapping)));
+        let (guard, single_thread) = candidates.find_map(|(s, single)| s.try_lock().ok().map(|g| (g, single))).unwrap_or_else(|| {
+            let i = self.next.fetch_add(1, Ordering::Relaxed) % preferred.len();
+            (preferred[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner()), overlapping)
+        });
+        if single_thread {
             OVERLAPPED.fetch_add(1, Ordering::Relaxed);
-            &self.overlap
-        } else {
-            &self.sessions
-        };
-        for s in pool {
-            if let Ok(guard) = s.try_lock() {
-                return guard;
-            }
         }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % pool.len();
-        pool[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        guard
     }
 }
 
