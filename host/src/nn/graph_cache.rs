@@ -1,6 +1,7 @@
 //! Compiled graphs kept on disk, so a model version loads in a fraction of
 //! its first load: OpenVINO's compiled blobs (its `CACHE_DIR`, one folder per
-//! graph) and ONNX Runtime's optimised graph (`optimized.onnx`).
+//! graph) and ONNX Runtime's optimised graph (`optimized.onnx`, its weights in
+//! `optimized.weights`).
 //!
 //! An entry's folder is named by everything that could make it stale: the
 //! graph files' sha256, the runtime and its version, the device and precision,
@@ -10,22 +11,17 @@
 //! whose files do not match it (truncated, rewritten, half-written by a killed
 //! process) is thrown away and rebuilt, never trusted.
 //!
-//! Hashing was most of a warm start (the graphs are tens of MB), so a file's
-//! sha256 is remembered with its stamp (size, device, inode, mtime and ctime
-//! to the nanosecond): the seal records each file's stamp, and the shipped
-//! graph files' digests are remembered in `digests/`. A file whose stamp is
-//! the one remembered is not read again. Any write to it, a rename over it or
-//! a truncation changes its stamp (the kernel sets ctime, and no tool can set
-//! it back), and it is hashed again and checked. A stamp taken less than
-//! 30 ms after the file last changed (2 s on a file system that keeps whole
-//! seconds) does not vouch for it (git's "racily clean" rule: a write in the
-//! same clock tick could leave the stamp as it was).
+//! Hashing was most of a warm start (the graphs are tens of MB), so each
+//! sha256 is kept with the file's stamp ([`super::file_digest`]): the seal
+//! records each file's, and the shipped graph files' digests are remembered
+//! in `digests/`; a file is read again only when its stamp changed.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use super::file_digest::{DigestMemo, Seen, Stamp, sha256_of_file};
 
 /// What a lookup found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -45,6 +41,7 @@ pub enum GraphCacheOutcome {
 #[derive(Clone, Debug)]
 pub struct GraphCache {
     root: PathBuf,
+    digests: DigestMemo,
 }
 
 /// What an entry is keyed by, besides the graph's own bytes.
@@ -67,7 +64,7 @@ const SEAL: &str = "sealed.json";
 
 impl GraphCache {
     pub fn new(root: PathBuf) -> GraphCache {
-        GraphCache { root }
+        GraphCache { digests: DigestMemo::new(root.join("digests")), root }
     }
 
     /// The folder of the entry for the graph made of `files` (their sha256,
@@ -75,7 +72,7 @@ impl GraphCache {
     pub fn entry_dir(&self, key: &GraphKey, files: &[&Path]) -> std::io::Result<PathBuf> {
         let mut digests = Vec::with_capacity(files.len());
         for f in files {
-            digests.push(self.file_digest(f).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", f.display())))?);
+            digests.push(self.digests.sha256(f).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", f.display())))?);
         }
         Ok(self.entry_dir_of_digests(key, &digests))
     }
@@ -91,30 +88,6 @@ impl GraphCache {
         }
         let digest = hex::encode(h.finalize());
         self.root.join(format!("{}-{}", key.runtime, &digest[..32]))
-    }
-
-    /// The sha256 of a shipped graph file: remembered under `digests/` with
-    /// the file's stamp, hashed again unless the stamp vouches for it.
-    fn file_digest(&self, path: &Path) -> std::io::Result<[u8; 32]> {
-        let path = std::fs::canonicalize(path)?;
-        let memo = self.root.join("digests").join(format!("{}.json", &hex::encode(Sha256::digest(path.as_os_str().as_encoded_bytes()))[..32]));
-        let before = Stamp::of(&std::fs::metadata(&path)?);
-        let remembered = std::fs::read(&memo).ok().and_then(|b| serde_json::from_slice::<Remembered>(&b).ok());
-        if let Some(r) = remembered.filter(|r| r.path == path && r.seen.vouches_for(&before))
-            && let Some(d) = hex::decode(&r.sha256).ok().and_then(|d| <[u8; 32]>::try_from(d).ok())
-        {
-            return Ok(d);
-        }
-        let digest = sha256_of_file(&path)?;
-        // Remembered only if nothing wrote to the file while it was hashed.
-        let seen = Seen::now(&std::fs::metadata(&path)?);
-        if seen.stamp == before {
-            let json = serde_json::to_vec(&Remembered { path, seen, sha256: hex::encode(digest) }).map_err(std::io::Error::other)?;
-            if let Err(e) = crate::atomic_file::write(&memo, &json) {
-                tracing::debug!(memo = %memo.display(), "cannot remember a graph file's sha256: {e}");
-            }
-        }
-        Ok(digest)
     }
 
     /// Runs `use_entry` on the entry at `dir` while holding its lock
@@ -186,71 +159,6 @@ fn write_seal(dir: &Path, files: &BTreeMap<String, Sealed>) -> std::io::Result<(
     crate::atomic_file::write(&dir.join(SEAL), &json)
 }
 
-/// How long before a stamp was taken the file must have last changed for
-/// the stamp to vouch for its bytes (git's "racily clean" rule): a write in
-/// the same clock tick as the stamp could leave every field of it as it was.
-/// The kernel stamps files from a clock that advances a tick (at most 10 ms)
-/// at a time and lags the real time by up to one, so a write after the
-/// stamp was taken gets a ctime at most one tick before it: a ctime more than
-/// two ticks older can only be the file's last. A file system that keeps
-/// whole seconds (its ctime has no nanoseconds) needs two seconds.
-const SETTLED_NS: i64 = 30_000_000;
-const SETTLED_WHOLE_SECONDS_NS: i64 = 2_000_000_000;
-
-/// What identifies a file's bytes without reading them: any write,
-/// truncation or replacement changes it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Stamp {
-    len: u64,
-    dev: u64,
-    ino: u64,
-    mtime_ns: i64,
-    ctime_ns: i64,
-}
-
-/// A file's stamp and when it was taken.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-struct Seen {
-    stamp: Stamp,
-    taken_ns: i64,
-}
-
-impl Seen {
-    fn now(meta: &std::fs::Metadata) -> Seen {
-        let taken_ns = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
-        Seen { stamp: Stamp::of(meta), taken_ns }
-    }
-
-    /// Whether a file stamped `now` still has the bytes it had when seen:
-    /// the same stamp, and it had settled before it was taken.
-    fn vouches_for(&self, now: &Stamp) -> bool {
-        let ctime = self.stamp.ctime_ns;
-        let settled = if ctime % 1_000_000_000 == 0 { SETTLED_WHOLE_SECONDS_NS } else { SETTLED_NS };
-        self.stamp == *now && ctime.saturating_add(settled) < self.taken_ns
-    }
-}
-
-impl Stamp {
-    fn of(meta: &std::fs::Metadata) -> Stamp {
-        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
-        Stamp {
-            len: meta.len(),
-            dev: meta.dev(),
-            ino: meta.ino(),
-            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
-            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
-        }
-    }
-}
-
-/// A shipped file's remembered sha256 (`digests/<hash of its path>.json`).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Remembered {
-    path: PathBuf,
-    seen: Seen,
-    sha256: String,
-}
-
 /// One file of a seal: its sha256 and its stamp when sealed (a seal written
 /// before stamps has the sha256 only, and is always hashed).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -296,13 +204,6 @@ fn check_seal(dir: &Path) -> Result<Option<BTreeMap<String, Sealed>>, String> {
     Ok(rehashed.then_some(sealed))
 }
 
-/// The sha256 of a file, read in pieces (a compiled graph is tens of MB).
-fn sha256_of_file(path: &Path) -> std::io::Result<[u8; 32]> {
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
-    Ok(hasher.finalize().into())
-}
-
 /// The CPU's model name and instruction-set flags (what kernels are chosen by).
 fn cpu_identity() -> String {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -315,6 +216,7 @@ fn cpu_identity() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::file_digest::SETTLED_WHOLE_SECONDS_NS;
 
     fn key() -> GraphKey<'static> {
         GraphKey { runtime: "onnxruntime", runtime_version: "1.22.1", device: "CPU" }
@@ -348,51 +250,6 @@ mod tests {
         assert_ne!(cache.entry_dir(&key(), &[&ab, &c]).unwrap(), cache.entry_dir(&key(), &[&a1, &bc]).unwrap());
         let missing = cache.entry_dir(&key(), &[&root.join("gone")]).unwrap_err().to_string();
         assert!(missing.contains("gone"), "{missing}");
-        std::fs::remove_dir_all(root).unwrap();
-    }
-
-    #[test]
-    fn a_stamp_vouches_only_once_the_file_had_settled() {
-        let stamp = |ctime_ns| Stamp { len: 1, dev: 2, ino: 3, mtime_ns: ctime_ns, ctime_ns };
-        let seen = |ctime_ns, after_ns| Seen { stamp: stamp(ctime_ns), taken_ns: ctime_ns + after_ns };
-        let fine = 5_000_000_123; // a file system with nanoseconds
-        assert!(!seen(fine, 10_000_000).vouches_for(&stamp(fine)));
-        assert!(seen(fine, 50_000_000).vouches_for(&stamp(fine)));
-        assert!(!seen(fine, 50_000_000).vouches_for(&Stamp { len: 2, ..stamp(fine) }));
-        assert!(!seen(fine, 50_000_000).vouches_for(&stamp(fine + 1)));
-        let whole = 5_000_000_000; // one that keeps whole seconds
-        assert!(!seen(whole, 1_500_000_000).vouches_for(&stamp(whole)));
-        assert!(seen(whole, 2_500_000_000).vouches_for(&stamp(whole)));
-    }
-
-    #[test]
-    fn a_remembered_digest_is_used_until_the_file_changes() {
-        let root = scratch();
-        let cache = GraphCache::new(root.join("cache"));
-        let model = file(&root, "m", b"model");
-        let first = cache.entry_dir(&key(), &[&model]).unwrap();
-        // The memo is what is read while the stamp holds: a forged digest in it is believed...
-        let memos: Vec<PathBuf> = std::fs::read_dir(root.join("cache/digests")).unwrap().map(|e| e.unwrap().path()).collect();
-        assert_eq!(memos.len(), 1);
-        let mut r: Remembered = serde_json::from_slice(&std::fs::read(&memos[0]).unwrap()).unwrap();
-        assert_eq!(r.sha256, hex::encode(Sha256::digest(b"model")));
-        r.sha256 = hex::encode(Sha256::digest(b"forged"));
-        std::fs::write(&memos[0], serde_json::to_vec(&r).unwrap()).unwrap();
-        assert_eq!(cache.entry_dir(&key(), &[&model]).unwrap(), first, "a stamp taken as the file was written does not vouch for it");
-        let mut r: Remembered = serde_json::from_slice(&std::fs::read(&memos[0]).unwrap()).unwrap();
-        r.sha256 = hex::encode(Sha256::digest(b"forged"));
-        r.seen.taken_ns = r.seen.stamp.ctime_ns + SETTLED_WHOLE_SECONDS_NS + 1;
-        std::fs::write(&memos[0], serde_json::to_vec(&r).unwrap()).unwrap();
-        assert_ne!(cache.entry_dir(&key(), &[&model]).unwrap(), first, "a settled stamp vouches: the file was not read");
-        // ...and any write to the file, even of the same length, makes it hashed again.
-        std::fs::write(&model, b"mode!").unwrap();
-        let rewritten = cache.entry_dir(&key(), &[&model]).unwrap();
-        assert_eq!(rewritten, cache.entry_dir(&key(), &[&file(&root, "other", b"mode!")]).unwrap());
-        std::fs::write(&model, b"model").unwrap();
-        assert_eq!(cache.entry_dir(&key(), &[&model]).unwrap(), first);
-        // A memo that does not parse is not trusted either.
-        std::fs::write(&memos[0], b"{").unwrap();
-        assert_eq!(cache.entry_dir(&key(), &[&model]).unwrap(), first);
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -6,6 +6,7 @@
 //! implement the crate's `BackendGraph`/`BackendExecutionContext` traits, so
 //! the crate's WIT glue still serves guests, and every failure is an error.
 
+pub mod file_digest;
 pub mod graph_cache;
 pub mod libs;
 pub mod names;
