@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::file_digest::{DigestMemo, Seen, Stamp, sha256_of_file};
+use super::graph_prune;
 
 /// What a lookup found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -42,7 +43,12 @@ pub enum GraphCacheOutcome {
 pub struct GraphCache {
     root: PathBuf,
     digests: DigestMemo,
+    /// Past this size the entries used least recently are removed ([`super::graph_prune`]).
+    pub max_bytes: u64,
 }
+
+/// The size limit unless configured: a model version's graphs are 100-200 MB per backend.
+pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
 /// What an entry is keyed by, besides the graph's own bytes.
 pub struct GraphKey<'a> {
@@ -64,7 +70,7 @@ const SEAL: &str = "sealed.json";
 
 impl GraphCache {
     pub fn new(root: PathBuf) -> GraphCache {
-        GraphCache { digests: DigestMemo::new(root.join("digests")), root }
+        GraphCache { digests: DigestMemo::new(root.join("digests")), root, max_bytes: DEFAULT_MAX_BYTES }
     }
 
     /// The folder of the entry for the graph made of `files` (their sha256,
@@ -94,7 +100,9 @@ impl GraphCache {
     /// (`<dir>.lock`), so that other threads and processes loading the same
     /// graph wait, then find it sealed. `use_entry` is told whether the entry
     /// is a sealed `Hit` (use what is there) or empty (`Miss`, or `Rebuilt`
-    /// after a mismatch: fill it); a filled entry is sealed when it returns.
+    /// after a mismatch: fill it); a filled entry is sealed when it returns,
+    /// and then the least recently used others go while the cache is over
+    /// its size.
     pub fn with_entry<T>(
         &self,
         dir: &Path,
@@ -103,10 +111,17 @@ impl GraphCache {
         std::fs::create_dir_all(&self.root)?;
         let lock = std::fs::File::create(dir.with_extension("lock"))?;
         lock.lock()?;
+        graph_prune::mark_used(&lock);
         let outcome = self.open(dir)?;
         let value = use_entry(dir, outcome)?;
         if outcome != GraphCacheOutcome::Hit {
             self.seal(dir)?;
+            drop(lock);
+            match graph_prune::prune(&self.root, self.max_bytes, dir) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(cache = %self.root.display(), "removed {n} least recently used compiled graph(s) to stay within {} bytes", self.max_bytes),
+                Err(e) => tracing::warn!(cache = %self.root.display(), "cannot prune the compiled graph cache: {e}"),
+            }
         }
         Ok((value, outcome))
     }

@@ -8,6 +8,7 @@
 
 pub mod file_digest;
 pub mod graph_cache;
+mod graph_prune;
 pub mod libs;
 pub mod names;
 pub mod onnx;
