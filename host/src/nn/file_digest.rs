@@ -124,18 +124,7 @@ pub(super) fn sha256_of_file(path: &Path) -> std::io::Result<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn scratch() -> PathBuf {
-        let root = std::env::temp_dir().join(format!("glint-file-digest-{}", crate::clock::random_id()));
-        std::fs::create_dir_all(&root).unwrap();
-        root
-    }
-
-    fn file(root: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = root.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
-    }
+    use crate::nn::test_files::{file, scratch};
 
     #[test]
     fn a_stamp_vouches_only_once_the_file_had_settled() {

@@ -232,23 +232,12 @@ fn cpu_identity() -> String {
 mod tests {
     use super::*;
     use crate::nn::file_digest::SETTLED_WHOLE_SECONDS_NS;
+    use crate::nn::test_files::{file, scratch};
 
     fn key() -> GraphKey<'static> {
         GraphKey { runtime: "onnxruntime", runtime_version: "1.22.1", device: "CPU" }
     }
 
-    fn scratch() -> PathBuf {
-        let root = std::env::temp_dir().join(format!("glint-graph-cache-{}", crate::clock::random_id()));
-        std::fs::create_dir_all(&root).unwrap();
-        root
-    }
-
-    /// Writes `bytes` to a new file under `root` and returns its path.
-    fn file(root: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = root.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
-    }
 
     #[test]
     fn entries_are_keyed_by_bytes_runtime_and_device() {

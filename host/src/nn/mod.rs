@@ -15,6 +15,26 @@ pub mod onnx;
 pub mod openvino;
 mod tensors;
 
+/// Scratch folders and files for the caches' unit tests.
+#[cfg(test)]
+mod test_files {
+    use std::path::{Path, PathBuf};
+
+    /// A new empty folder under the system's temporary folder.
+    pub fn scratch() -> PathBuf {
+        let root = std::env::temp_dir().join(format!("glint-nn-test-{}", crate::clock::random_id()));
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    }
+
+    /// Writes `bytes` to `root/name` and returns its path.
+    pub fn file(root: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = root.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+}
+
 use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
