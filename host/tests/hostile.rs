@@ -51,8 +51,9 @@ fn rss_kib(server: &Server) -> u64 {
     status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap()
 }
 
-/// A plain HTTP upstream on loopback: answers every request `200 upstream ok`.
-fn plain_upstream() -> String {
+/// An HTTP upstream on loopback: reads each connection's request head,
+/// writes `answer(head)` and closes the connection.
+fn canned_upstream(answer: fn(&[u8]) -> &'static [u8]) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -66,11 +67,16 @@ fn plain_upstream() -> String {
                         Ok(n) => seen.extend_from_slice(&buf[..n]),
                     }
                 }
-                let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nupstream ok");
+                let _ = conn.write_all(answer(&seen));
             });
         }
     });
     format!("http://{addr}")
+}
+
+/// A plain HTTP upstream on loopback: answers every request `200 upstream ok`.
+fn plain_upstream() -> String {
+    canned_upstream(|_| b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nupstream ok")
 }
 
 /// Slowloris and an idle connection are dropped at the header deadline;
@@ -259,29 +265,13 @@ fn the_gateway_drops_slow_huge_and_endless_clients_and_keeps_proxying() {
 /// A Gradio-shaped upstream that joins every queue call as `e-1` and then
 /// sends one estimation and a queue message that is not JSON, and closes.
 fn malformed_queue_upstream() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for mut conn in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let answer: &[u8] = if seen.starts_with(b"POST /gradio_api/queue/join") {
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 18\r\nconnection: close\r\n\r\n{\"event_id\":\"e-1\"}"
-                } else {
-                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: {\"msg\":\"estimation\",\"event_id\":\"e-1\"}\n\ndata: this is not json\n\n"
-                };
-                let _ = conn.write_all(answer);
-            });
+    canned_upstream(|head| {
+        if head.starts_with(b"POST /gradio_api/queue/join") {
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 18\r\nconnection: close\r\n\r\n{\"event_id\":\"e-1\"}"
+        } else {
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: {\"msg\":\"estimation\",\"event_id\":\"e-1\"}\n\ndata: this is not json\n\n"
         }
-    });
-    format!("http://{addr}")
+    })
 }
 
 #[test]
