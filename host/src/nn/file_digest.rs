@@ -36,10 +36,8 @@ impl DigestMemo {
         {
             return Ok(d);
         }
-        let digest = sha256_of_file(&path)?;
-        // Remembered only if nothing wrote to the file while it was hashed.
-        let seen = Seen::now(&std::fs::metadata(&path)?);
-        if seen.stamp == before {
+        let (digest, seen) = hash_and_see(&path, &before)?;
+        if let Some(seen) = seen {
             let json = serde_json::to_vec(&Remembered { path, seen, sha256: hex::encode(digest) }).map_err(std::io::Error::other)?;
             if let Err(e) = crate::atomic_file::write(&memo, &json) {
                 tracing::debug!(memo = %memo.display(), "cannot remember a file's sha256: {e}");
@@ -114,11 +112,15 @@ struct Remembered {
     sha256: String,
 }
 
-/// The sha256 of a file, read in pieces (a compiled graph is tens of MB).
-pub(super) fn sha256_of_file(path: &Path) -> std::io::Result<[u8; 32]> {
+/// The sha256 of the file at `path` (read in pieces: a compiled graph is
+/// tens of MB), and what it was seen as: its stamp, unless it is no longer
+/// `before` (its stamp just before), since a write during the hash means the
+/// digest need not be the bytes that stamp stands for.
+pub(super) fn hash_and_see(path: &Path, before: &Stamp) -> std::io::Result<([u8; 32], Option<Seen>)> {
     let mut hasher = Sha256::new();
     std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
-    Ok(hasher.finalize().into())
+    let seen = Seen::now(&std::fs::metadata(path)?);
+    Ok((hasher.finalize().into(), (seen.stamp == *before).then_some(seen)))
 }
 
 #[cfg(test)]

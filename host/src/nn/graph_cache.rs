@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::file_digest::{DigestMemo, Seen, Stamp, sha256_of_file};
+use super::file_digest::{DigestMemo, Seen, Stamp, hash_and_see};
 use super::graph_prune;
 
 /// What a lookup found.
@@ -162,8 +162,8 @@ impl GraphCache {
             if name == SEAL || !entry.file_type()?.is_file() {
                 continue;
             }
-            let sha256 = hex::encode(sha256_of_file(&entry.path())?);
-            files.insert(name, Sealed::Stamped { sha256, seen: Seen::now(&entry.metadata()?) });
+            let (digest, seen) = hash_and_see(&entry.path(), &Stamp::of(&entry.metadata()?))?;
+            files.insert(name, Sealed::of(hex::encode(digest), seen));
         }
         write_seal(dir, &files)
     }
@@ -181,6 +181,16 @@ fn write_seal(dir: &Path, files: &BTreeMap<String, Sealed>) -> std::io::Result<(
 enum Sealed {
     Stamped { sha256: String, seen: Seen },
     Hashed(String),
+}
+
+impl Sealed {
+    /// A file hashed now: stamped if it was seen unchanged while hashed.
+    fn of(sha256: String, seen: Option<Seen>) -> Sealed {
+        match seen {
+            Some(seen) => Sealed::Stamped { sha256, seen },
+            None => Sealed::Hashed(sha256),
+        }
+    }
 }
 
 /// Why an entry does not match its seal, if it does not. A file whose
@@ -206,11 +216,11 @@ fn check_seal(dir: &Path) -> Result<Option<BTreeMap<String, Sealed>>, String> {
             Sealed::Stamped { seen, .. } if seen.vouches_for(&Stamp::of(&meta)) => continue,
             Sealed::Stamped { sha256, .. } | Sealed::Hashed(sha256) => std::mem::take(sha256),
         };
-        if hex::encode(sha256_of_file(&entry.path()).map_err(|e| format!("{name}: {e}"))?) != sha256 {
+        let (digest, seen) = hash_and_see(&entry.path(), &Stamp::of(&meta)).map_err(|e| format!("{name}: {e}"))?;
+        if hex::encode(digest) != sha256 {
             return Err(format!("{name} does not match its sha256"));
         }
-        let after = entry.metadata().map_err(|e| format!("{name}: {e}"))?;
-        *want = if Stamp::of(&after) == Stamp::of(&meta) { Sealed::Stamped { sha256, seen: Seen::now(&after) } } else { Sealed::Hashed(sha256) };
+        *want = Sealed::of(sha256, seen);
         rehashed = true;
     }
     if present != sealed.len() {
@@ -237,7 +247,6 @@ mod tests {
     fn key() -> GraphKey<'static> {
         GraphKey { runtime: "onnxruntime", runtime_version: "1.22.1", device: "CPU" }
     }
-
 
     #[test]
     fn entries_are_keyed_by_bytes_runtime_and_device() {
