@@ -37,8 +37,8 @@ pub const DEFAULT_DATABASE: &str = "sqlite://.glint/glint.db";
 const DEFAULT_MAX_BODY: usize = 25 << 20;
 
 /// `onnx_overlap_sessions` unless the manifest says: `scripts/inference-sweep.sh`
-/// measured 48 / 59 / 60 req/s at c=1/4/16 with one, 47 / 52 / 54 without, for
-/// +87 MB of peak RSS.
+/// measured 46.5 / 57.1 / 60.1 req/s at c=1/4/16 with one, 46.5 / 48.5 / 51.2
+/// without, for +96 MB of peak RSS (README, Benchmarks).
 const DEFAULT_OVERLAP_SESSIONS: usize = 1;
 
 pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
