@@ -24,7 +24,8 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct EngineOptions {
     /// Linear memory cap of one plugin instance.
     pub max_memory_bytes: usize,
-    /// Plugin instances alive at once (pool slots).
+    /// Component instances alive at once (pool slots): plugins' and app
+    /// components' together; see [`EngineOptions::app_instances`].
     pub max_instances: u32,
     /// Wall-clock deadline of one plugin call.
     pub call_deadline: Duration,
@@ -38,11 +39,26 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             max_memory_bytes: 512 << 20,
-            max_instances: 32,
+            max_instances: 64,
             call_deadline: Duration::from_secs(30),
             cache_dir: default_cache_dir(),
             cache_max_bytes: crate::compiled_cache::DEFAULT_MAX_BYTES,
         }
+    }
+}
+
+impl EngineOptions {
+    /// App-component instances (one per HTTP request being served) alive at
+    /// once: half the pool. A request past it waits for one to end, so
+    /// requests at once can never take the slots the plugins they call need
+    /// (up to 4 idle instances per plugin, plus the calls running).
+    pub fn app_instances(&self) -> usize {
+        (self.max_instances / 2).max(1) as usize
+    }
+
+    /// The bound of [`EngineOptions::app_instances`], shared by a trigger's requests.
+    pub fn app_instance_permits(&self) -> std::sync::Arc<tokio::sync::Semaphore> {
+        std::sync::Arc::new(tokio::sync::Semaphore::new(self.app_instances()))
     }
 }
 
@@ -88,6 +104,10 @@ impl PluginEngine {
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         config.epoch_interruption(true);
         config.wasm_component_model(true);
+        if std::env::var_os("GLINT_WASM_PERFMAP").is_some_and(|v| v == "1") {
+            // /tmp/perf-<pid>.map names the plugins' compiled functions for `perf report`.
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot create the wasmtime engine: {e}"))?;
         let weak = engine.weak();
         std::thread::Builder::new()

@@ -90,6 +90,39 @@ fn concurrent_requests_all_succeed() {
     });
 }
 
+/// More requests at once than the instance pool holds (64 slots, 32 of them
+/// for the app component): they wait for an instance instead of failing
+/// (48 at once got 500 "maximum concurrent limit of 32 for component
+/// instances reached" before the app's instances were bounded).
+#[test]
+fn more_requests_at_once_than_the_instance_pool_wait_and_succeed() {
+    // Rate limits off: 48 guests' requests from one address.
+    let (dir, manifest) = manifest_with("instances", |t| {
+        t.lines()
+            .map(|l| if l.starts_with("guest_per_minute =") || l.starts_with("per_minute =") { l.split('=').next().unwrap().to_string() + "= 0" } else { l.to_string() })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let s = start(&["--manifest", manifest.to_str().unwrap()]);
+    let image = chelsea();
+    // Distinct thresholds: no answer comes from the result cache, so each
+    // request holds its app instance while it waits for a detection slot.
+    let replies: Vec<Reply> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..48)
+            .map(|i| {
+                let (addr, image) = (&s.addr, &image);
+                scope.spawn(move || request(addr, "POST", &format!("/api/detect?prompt=a%20cat&threshold=0.{}", 30 + i), image))
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    for r in &replies {
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["detections"][0]["label"], "cat");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn a_broken_manifest_names_file_and_line() {
     let (dir, manifest) = manifest_with("bad", |t| t.replace("component = \"web\"", "component = \"wbe\""));

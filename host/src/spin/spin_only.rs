@@ -143,6 +143,8 @@ pub struct SpinOnlyTrigger {
     components: BTreeMap<String, LoadedComponent>,
     max_body_bytes: usize,
     next_id: AtomicU64,
+    /// Component instances alive at once ([`crate::engine::EngineOptions::app_instances`]).
+    instances: Arc<tokio::sync::Semaphore>,
 }
 
 impl SpinOnlyTrigger {
@@ -176,7 +178,8 @@ impl SpinOnlyTrigger {
             };
             components.insert(id.clone(), LoadedComponent { pre, grants: Arc::new(grants) });
         }
-        Ok(SpinOnlyTrigger { engine, manifest, components, max_body_bytes, next_id: AtomicU64::new(1) })
+        let instances = engine.options.app_instance_permits();
+        Ok(SpinOnlyTrigger { engine, manifest, components, max_body_bytes, next_id: AtomicU64::new(1), instances })
     }
 
     /// For each component, the outbound hosts it may reach (for the start log).
@@ -248,8 +251,11 @@ impl SpinOnlyTrigger {
         let request = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
         let outparam = store.data_mut().http().new_response_outparam(sender)?;
         let pre = component.pre.clone();
+        // Held by the task, which may outlive the answer; past the bound the request waits here.
+        let instance = self.instances.clone().acquire_owned().await?;
         // The guest may go on writing the body after it has set the response.
         let task = tokio::spawn(async move {
+            let _instance = instance;
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy.wasi_http_incoming_handler().call_handle(&mut store, request, outparam).await
         });

@@ -53,6 +53,8 @@ pub struct HttpTrigger {
     live: Arc<Live>,
     experiments: Arc<Experiments>,
     next_id: AtomicU64,
+    /// App-component instances alive at once ([`crate::engine::EngineOptions::app_instances`]).
+    instances: Arc<tokio::sync::Semaphore>,
 }
 
 impl HttpTrigger {
@@ -94,7 +96,8 @@ impl HttpTrigger {
         let j = &manifest.glint.jobs;
         let settings = JobSettings { queue: j.queue, concurrency: j.concurrency, keep: Duration::from_secs(j.keep_seconds) };
         let jobs = Jobs::new(glint.clone(), accounts.store.clone(), experiments.clone(), settings);
-        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, gate, jobs, live, experiments, next_id: AtomicU64::new(1) })
+        let instances = engine.options.app_instance_permits();
+        Ok(HttpTrigger { glint, manifest, apps, max_body_bytes, gate, jobs, live, experiments, next_id: AtomicU64::new(1), instances })
     }
 
     /// The site's title (the first app component's `site_title` variable), for reports.
@@ -261,6 +264,8 @@ impl HttpTrigger {
         req: http::Request<http_body_util::combinators::BoxBody<Bytes, wasmtime_wasi_http::Error>>,
     ) -> anyhow::Result<Response> {
         let engine = self.glint.plugins.engine();
+        // Held until the answer is complete; past the bound the request waits here.
+        let _instance = self.instances.acquire().await?;
         let state = AppState::new(cx, engine.options.max_memory_bytes, app.grants.clone())?;
         let pre = app.pre.clone();
         let mut store = Store::new(&engine.engine, state);
