@@ -57,10 +57,10 @@ PY
 echo "| backend | setting | c=1 req/s / p50 ms | c=4 | c=16 | peak RSS MB |"
 echo "|---|---|---|---|---|---|"
 run_setting onnx-1x2 onnx
-run_setting onnx-overlap0 onnx "onnx_overlap_sessions = 0"
-run_setting onnx-overlap2 onnx "onnx_overlap_sessions = 2"
-run_setting onnx-2x1 onnx "onnx_sessions = 2" "onnx_threads = 1" "onnx_overlap_sessions = 0"
-run_setting onnx-2x2 onnx "onnx_sessions = 2" "onnx_threads = 2" "onnx_overlap_sessions = 0"
-run_setting onnx-1x1 onnx "onnx_sessions = 1" "onnx_threads = 1" "onnx_overlap_sessions = 0"
+run_setting onnx-overlap0 onnx "onnx_overlap_computes = 0"
+run_setting onnx-overlap1 onnx "onnx_overlap_computes = 1"
+run_setting onnx-2x1 onnx "onnx_sessions = 2" "onnx_threads = 1" "onnx_overlap_computes = 0"
+run_setting onnx-2x2 onnx "onnx_sessions = 2" "onnx_threads = 2" "onnx_overlap_computes = 0"
+run_setting onnx-1x1 onnx "onnx_sessions = 1" "onnx_threads = 1" "onnx_overlap_computes = 0"
 run_setting openvino-latency openvino
 run_setting openvino-throughput openvino 'openvino_hint = "throughput"'

@@ -36,10 +36,11 @@ pub const DEFAULT_DATABASE: &str = "sqlite://.glint/glint.db";
 /// Largest request body unless [application.tool.glint.limits] max_body_bytes says otherwise.
 const DEFAULT_MAX_BODY: usize = 25 << 20;
 
-/// `onnx_overlap_sessions` unless the manifest says: `scripts/inference-sweep.sh`
-/// measured 46.5 / 57.1 / 60.1 req/s at c=1/4/16 with one, 46.5 / 48.5 / 51.2
-/// without, for +96 MB of peak RSS (README, Benchmarks).
-const DEFAULT_OVERLAP_SESSIONS: usize = 1;
+/// `onnx_overlap_computes` unless the manifest says: `scripts/inference-sweep.sh`
+/// measured 40.9 / 52.7 / 53.1 req/s at c=1/4/16 with 2, 40.0 / 49.3 / 52.0
+/// with 1 and 39.6 / 45.1 / 46.5 with none, peak RSS 345 / 332 / 243 MB
+/// (README, Benchmarks).
+const DEFAULT_OVERLAP_COMPUTES: usize = 2;
 
 pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -70,9 +71,9 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
         config.onnx.sessions = n.clamp(1, 16);
     }
     config.onnx.intra_threads = inference.onnx_threads.map(|n| n.clamp(1, 256));
-    // A server's default: one single-thread session per graph beside the pool's,
-    // so two inferences at once each get a core (see OnnxOptions::overlap_sessions).
-    config.onnx.overlap_sessions = inference.onnx_overlap_sessions.unwrap_or(DEFAULT_OVERLAP_SESSIONS).min(16);
+    // A server's default: a single-thread session per graph beside the pool's,
+    // so inferences at once each get a core (see OnnxOptions::overlap_computes).
+    config.onnx.overlap_computes = inference.onnx_overlap_computes.unwrap_or(DEFAULT_OVERLAP_COMPUTES).min(16);
     config.openvino.throughput = inference.openvino_hint == Some(glint::spin::manifest::OpenvinoHint::Throughput);
     match settings.audit {
         Some(policy) => config.audit = Some(policy),

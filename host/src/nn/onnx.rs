@@ -1,14 +1,17 @@
 //! ONNX Runtime backend (through the `ort` crate, library opened at run time).
 //! Accepts f32, u8, i32 and i64 tensors; every failure is an error.
 
+use std::ffi::CString;
 use std::path::Path;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use ort::AsPointer;
+use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
-use ort::session::{Session, SessionInputValue};
 use ort::tensor::TensorElementType;
-use ort::value::{DynValue, Tensor as OrtTensor, ValueType};
+use ort::value::{DynValue, Tensor as OrtTensor, Value, ValueType};
 use wasmtime_wasi_nn::backend::{BackendError, BackendGraph, NamedTensor};
 use wasmtime_wasi_nn::wit::TensorType;
 use wasmtime_wasi_nn::{ExecutionContext, Graph, Tensor};
@@ -25,16 +28,18 @@ pub struct OnnxOptions {
     pub sessions: usize,
     /// Threads of the process's intra-op pool (`None`: one per core).
     pub intra_threads: Option<usize>,
-    /// Single-thread sessions kept for the graph besides (0: none). A compute
-    /// that starts while another ONNX Runtime compute is running takes one of
-    /// these, so inferences at once each get a core instead of crowding the
-    /// pool; a lone compute still gets the whole pool.
-    pub overlap_sessions: usize,
+    /// Computes that may run at once on the graph's single-thread session
+    /// (0: it has none). A compute that starts while another ONNX Runtime
+    /// compute is running runs there, on its caller's thread, so inferences
+    /// at once each get a core instead of crowding the pool; a lone compute
+    /// still gets the whole pool. They all share the one session and its one
+    /// copy of the weights (ONNX Runtime's `Run` is thread-safe).
+    pub overlap_computes: usize,
 }
 
 impl Default for OnnxOptions {
     fn default() -> Self {
-        OnnxOptions { sessions: 1, intra_threads: None, overlap_sessions: 0 }
+        OnnxOptions { sessions: 1, intra_threads: None, overlap_computes: 0 }
     }
 }
 
@@ -45,7 +50,7 @@ static RUNNING: AtomicUsize = AtomicUsize::new(0);
 static OVERLAPPED: AtomicU64 = AtomicU64::new(0);
 
 /// How many computes so far ran on a single-thread session beside another
-/// (see [`OnnxOptions::overlap_sessions`]).
+/// (see [`OnnxOptions::overlap_computes`]).
 pub fn overlapped_computes() -> u64 {
     OVERLAPPED.load(Ordering::Relaxed)
 }
@@ -68,32 +73,99 @@ impl Drop for Running {
 
 struct Inner {
     name: String,
-    /// Sessions on the process's intra-op pool.
+    /// Sessions on the process's intra-op pool, one compute each at a time.
     sessions: Vec<Mutex<Session>>,
-    /// Single-thread sessions, for computes that overlap others.
-    overlap: Vec<Mutex<Session>>,
+    /// The single-thread session that computes overlapping others share.
+    overlap: Option<Overlap>,
     next: AtomicUsize,
     inputs: Vec<String>,
 }
 
+/// A single-thread session and how many computes may run on it at once.
+struct Overlap {
+    session: Session,
+    slots: Slots,
+}
+
+/// The session a compute runs on, held while it runs.
+enum Chosen<'a> {
+    Pool(MutexGuard<'a, Session>),
+    Overlap { session: &'a Session, _slot: Slot<'a> },
+}
+
+impl Chosen<'_> {
+    fn session(&self) -> &Session {
+        match self {
+            Chosen::Pool(guard) => guard,
+            Chosen::Overlap { session, .. } => session,
+        }
+    }
+}
+
 impl Inner {
-    /// The session for a compute starting now: a single-thread one while
-    /// another compute is running (if the graph has them), else one on the
-    /// pool; failing that a free session of the other kind (running beside
-    /// another beats waiting for it), else the next preferred one in turn.
-    fn session(&self) -> MutexGuard<'_, Session> {
-        let overlapping = !self.overlap.is_empty() && RUNNING.load(Ordering::Acquire) > 0;
-        let (preferred, other) = if overlapping { (&self.overlap, &self.sessions) } else { (&self.sessions, &self.overlap) };
-        // Each session with whether it is a single-thread one.
-        let mut candidates = preferred.iter().map(|s| (s, overlapping)).chain(other.iter().map(|s| (s, !overlapping)));
-        let (guard, single_thread) = candidates.find_map(|(s, single)| s.try_lock().ok().map(|g| (g, single))).unwrap_or_else(|| {
-            let i = self.next.fetch_add(1, Ordering::Relaxed) % preferred.len();
-            (preferred[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner()), overlapping)
+    /// The session for a compute starting now: the single-thread one while
+    /// another compute is running (if the graph has one and a slot is free),
+    /// else one on the pool; failing that the other kind (running beside
+    /// another beats waiting for it), else wait for the preferred kind.
+    fn session(&self) -> Chosen<'_> {
+        let overlapping = self.overlap.is_some() && RUNNING.load(Ordering::Acquire) > 0;
+        let pool = || self.sessions.iter().find_map(|s| s.try_lock().ok()).map(Chosen::Pool);
+        let single = || self.overlap.as_ref().and_then(|o| o.slots.try_take().map(|slot| Chosen::Overlap { session: &o.session, _slot: slot }));
+        let found = if overlapping { single().or_else(pool) } else { pool().or_else(single) };
+        let chosen = found.unwrap_or_else(|| match &self.overlap {
+            Some(o) if overlapping => Chosen::Overlap { session: &o.session, _slot: o.slots.take() },
+            _ => {
+                let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
+                Chosen::Pool(self.sessions[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+            }
         });
-        if single_thread {
+        if matches!(chosen, Chosen::Overlap { .. }) {
             OVERLAPPED.fetch_add(1, Ordering::Relaxed);
         }
-        guard
+        chosen
+    }
+}
+
+/// A count of places, taken and given back.
+struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// One place taken from [`Slots`], given back on drop.
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn new(n: usize) -> Slots {
+        Slots { free: Mutex::new(n), freed: Condvar::new() }
+    }
+
+    fn count(&self) -> MutexGuard<'_, usize> {
+        self.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn try_take(&self) -> Option<Slot<'_>> {
+        let mut free = self.count();
+        (*free > 0).then(|| {
+            *free -= 1;
+            Slot(self)
+        })
+    }
+
+    fn take(&self) -> Slot<'_> {
+        let mut free = self.count();
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.count() += 1;
+        self.0.freed.notify_one();
     }
 }
 
@@ -125,10 +197,10 @@ enum Source<'a> {
     Optimised(&'a Path),
 }
 
-/// A graph's sessions: on the process's pool, and single-thread ones.
+/// A graph's sessions: on the process's pool, and the single-thread one.
 struct Sessions {
     pool: Vec<Mutex<Session>>,
-    overlap: Vec<Mutex<Session>>,
+    overlap: Option<Overlap>,
 }
 
 /// The graph's sessions. Pool threads come from the environment's global
@@ -137,16 +209,16 @@ struct Sessions {
 /// that copy was 67 MiB of resident memory for no measurable speed (39.8 vs
 /// 40.1 ms p50 per detection).
 fn sessions(name: &str, source: Source<'_>, options: &OnnxOptions) -> anyhow::Result<Sessions> {
-    let make = |count: usize, single_thread: bool| -> anyhow::Result<Vec<Mutex<Session>>> {
-        (0..count)
-            .map(|_| {
-                no_panic("ONNX Runtime", || session(source, single_thread))
-                    .map(Mutex::new)
-                    .map_err(|_| anyhow::anyhow!("graph {name}: {}", super::take_last_error().unwrap_or_default()))
-            })
-            .collect()
+    let make = |single_thread: bool| {
+        no_panic("ONNX Runtime", || session(source, single_thread))
+            .map_err(|_| anyhow::anyhow!("graph {name}: {}", super::take_last_error().unwrap_or_default()))
     };
-    Ok(Sessions { pool: make(options.sessions.max(1), false)?, overlap: make(options.overlap_sessions, true)? })
+    let pool = (0..options.sessions.max(1)).map(|_| make(false).map(Mutex::new)).collect::<anyhow::Result<_>>()?;
+    let overlap = match options.overlap_computes {
+        0 => None,
+        n => Some(Overlap { session: make(true)?, slots: Slots::new(n) }),
+    };
+    Ok(Sessions { pool, overlap })
 }
 
 fn session(source: Source<'_>, single_thread: bool) -> Result<Session, BackendError> {
@@ -222,23 +294,67 @@ impl Compute for OnnxContext {
 }
 
 fn run(g: &Inner, inputs: Vec<NamedTensor>) -> Result<Vec<NamedTensor>, BackendError> {
-    let mut values: Vec<(String, SessionInputValue<'static>)> = Vec::with_capacity(inputs.len());
+    let mut values: Vec<(CString, DynValue)> = Vec::with_capacity(inputs.len());
     for NamedTensor { name, tensor } in inputs {
         let real = names::resolve(&name, &g.inputs)
             .or_else(|| name.parse::<usize>().ok().and_then(|i| g.inputs.get(i)).map(String::as_str))
             .ok_or_else(|| fail(format!("graph {} has no input {name:?} (its inputs: {:?})", g.name, g.inputs)))?;
-        let value = to_ort(&name, &tensor)?;
-        values.push((real.to_string(), value.into()));
+        let real = CString::new(real).map_err(|_| fail(format!("input {name:?}: the graph's name for it has a NUL byte")))?;
+        values.push((real, to_ort(&name, &tensor)?));
     }
-    let mut session = g.session();
+    let chosen = g.session();
+    let session = chosen.session();
     let running = Running::start();
-    let outputs = session.run(values).map_err(|e| fail(format!("graph {}: {e}", g.name)))?;
+    let outputs = session_run(session, &values).map_err(|e| fail(format!("graph {}: {e}", g.name)))?;
     drop(running);
+    drop(chosen);
     let mut result = Vec::with_capacity(outputs.len());
-    for (name, value) in outputs.iter() {
-        result.push(NamedTensor { name: names::canonical(name).to_string(), tensor: from_ort(name, &value)? });
+    for (name, value) in &outputs {
+        result.push(NamedTensor { name: names::canonical(name).to_string(), tensor: from_ort(name, &value.view())? });
     }
     Ok(result)
+}
+
+/// Runs `session` on `inputs` and returns all its outputs, named, in its order.
+/// Takes `&Session` where `Session::run` takes `&mut`: ONNX Runtime's `Run`
+/// may be called on one session from several threads at once, which is
+/// what the single-thread session of overlapping computes is for.
+fn session_run(session: &Session, inputs: &[(CString, DynValue)]) -> Result<Vec<(String, DynValue)>, ort::Error> {
+    let output_names: Vec<CString> = session
+        .outputs
+        .iter()
+        .map(|o| CString::new(o.name.as_str()).map_err(|_| ort::Error::new(format!("output {:?}: NUL byte in its name", o.name))))
+        .collect::<Result<_, _>>()?;
+    let input_names: Vec<*const std::ffi::c_char> = inputs.iter().map(|(n, _)| n.as_ptr()).collect();
+    let input_values: Vec<*const ort::sys::OrtValue> = inputs.iter().map(|(_, v)| v.ptr()).collect();
+    let output_name_ptrs: Vec<*const std::ffi::c_char> = output_names.iter().map(|n| n.as_ptr()).collect();
+    let mut outputs: Vec<*mut ort::sys::OrtValue> = vec![std::ptr::null_mut(); output_names.len()];
+    // SAFETY: the session, the names and the input values outlive the call;
+    // `outputs` has one null slot per output name, which ONNX Runtime fills
+    // with values the caller owns (each released by the `Value` made below).
+    // ONNX Runtime documents `Run` as safe to call concurrently on one session.
+    let status = unsafe {
+        (ort::api().Run)(
+            session.ptr().cast_mut(),
+            std::ptr::null(),
+            input_names.as_ptr(),
+            input_values.as_ptr(),
+            input_values.len(),
+            output_name_ptrs.as_ptr(),
+            output_name_ptrs.len(),
+            outputs.as_mut_ptr(),
+        )
+    };
+    // SAFETY: `status` is what `Run` returned; this takes and releases it.
+    let ran = unsafe { ort::error::status_to_result(status) };
+    // SAFETY: each non-null pointer is a value `Run` made for the caller, owned from here on.
+    let values: Vec<Option<DynValue>> = outputs.into_iter().map(|p| NonNull::new(p).map(|p| unsafe { Value::from_ptr(p, None) })).collect();
+    ran?;
+    values
+        .into_iter()
+        .zip(&session.outputs)
+        .map(|(v, o)| v.map(|v| (o.name.clone(), v)).ok_or_else(|| ort::Error::new(format!("output {:?} was not produced", o.name))))
+        .collect()
 }
 
 fn to_ort(name: &str, t: &Tensor) -> Result<DynValue, BackendError> {

@@ -149,10 +149,13 @@ pub struct InferenceSettings {
     pub onnx_sessions: Option<usize>,
     /// Threads of ONNX Runtime's intra-op pool (default: one per core).
     pub onnx_threads: Option<usize>,
-    /// Single-thread ONNX Runtime sessions per graph, for an inference that
-    /// starts while another is running (0: none, every inference waits for
-    /// the pool's sessions).
-    pub onnx_overlap_sessions: Option<usize>,
+    /// Inferences per graph that may run at once on its single-thread ONNX
+    /// Runtime session, each on one core, when they start while another is
+    /// running (0: no such session, every inference waits for the pool's
+    /// sessions). `onnx_overlap_sessions`, its name before they shared one
+    /// session, is still read.
+    #[serde(alias = "onnx_overlap_sessions")]
+    pub onnx_overlap_computes: Option<usize>,
     /// OpenVINO's performance hint: "latency" (default) or "throughput".
     pub openvino_hint: Option<OpenvinoHint>,
 }
@@ -426,7 +429,8 @@ anything = "goes"
         let m = parse(&with("onnx_sessions = 2\nonnx_threads = 1\nopenvino_hint = \"throughput\"")).unwrap();
         let i = &m.glint.inference;
         assert_eq!((i.onnx_sessions, i.onnx_threads, i.openvino_hint), (Some(2), Some(1), Some(OpenvinoHint::Throughput)));
-        assert_eq!(parse(&with("onnx_overlap_sessions = 2")).unwrap().glint.inference.onnx_overlap_sessions, Some(2));
+        assert_eq!(parse(&with("onnx_overlap_computes = 2")).unwrap().glint.inference.onnx_overlap_computes, Some(2));
+        assert_eq!(parse(&with("onnx_overlap_sessions = 3")).unwrap().glint.inference.onnx_overlap_computes, Some(3), "the older name");
         assert!(parse(OK).unwrap().glint.inference.openvino_hint.is_none(), "latency unless asked");
         let e = parse(&with("openvino_hint = \"fast\"")).unwrap_err();
         assert!(e.message.contains("fast") && e.message.contains("throughput"), "{e}");
