@@ -74,20 +74,27 @@ fn body_limit_from_spin_toml() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `n` POSTs of chelsea.png at once, the i-th to `target(i)`; their replies in that order.
+fn post_at_once(addr: &str, n: usize, target: impl Fn(usize) -> String + Sync) -> Vec<Reply> {
+    let image = chelsea();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n)
+            .map(|i| {
+                let (image, target) = (&image, &target);
+                scope.spawn(move || request(addr, "POST", &target(i), image))
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    })
+}
+
 #[test]
 fn concurrent_requests_all_succeed() {
     let s = start(&[]);
-    let image = chelsea();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..4)
-            .map(|_| scope.spawn(|| request(&s.addr, "POST", "/api/detect?prompt=a%20cat", &image)))
-            .collect();
-        for w in workers {
-            let r = w.join().unwrap();
-            assert_eq!(r.status, 200);
-            assert_eq!(r.json()["detections"][0]["label"], "cat");
-        }
-    });
+    for r in post_at_once(&s.addr, 4, |_| "/api/detect?prompt=a%20cat".to_string()) {
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["detections"][0]["label"], "cat");
+    }
 }
 
 /// More requests at once than the instance pool holds (64 slots, 32 of them
@@ -104,18 +111,9 @@ fn more_requests_at_once_than_the_instance_pool_wait_and_succeed() {
             .join("\n")
     });
     let s = start(&["--manifest", manifest.to_str().unwrap()]);
-    let image = chelsea();
     // Distinct thresholds: no answer comes from the result cache, so each
     // request holds its app instance while it waits for a detection slot.
-    let replies: Vec<Reply> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..48)
-            .map(|i| {
-                let (addr, image) = (&s.addr, &image);
-                scope.spawn(move || request(addr, "POST", &format!("/api/detect?prompt=a%20cat&threshold=0.{}", 30 + i), image))
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+    let replies = post_at_once(&s.addr, 48, |i| format!("/api/detect?prompt=a%20cat&threshold=0.{}", 30 + i));
     for r in &replies {
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.json()["detections"][0]["label"], "cat");
@@ -211,17 +209,8 @@ fn a_full_queue_answers_503_with_retry_after() {
         format!("{t}\n[application.tool.glint.jobs]\nqueue = 1\nconcurrency = 1\nkeep_seconds = 60\n")
     });
     let s = start(&["--manifest", manifest.to_str().unwrap()]);
-    let image = chelsea();
     // Distinct thresholds: no answer comes from the result cache.
-    let replies: Vec<Reply> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..6)
-            .map(|i| {
-                let (addr, image) = (&s.addr, &image);
-                scope.spawn(move || request(addr, "POST", &format!("/api/jobs?prompt=a%20cat&threshold=0.{}", 30 + i), image))
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+    let replies = post_at_once(&s.addr, 6, |i| format!("/api/jobs?prompt=a%20cat&threshold=0.{}", 30 + i));
     let busy: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
     let accepted: Vec<&Reply> = replies.iter().filter(|r| r.status == 202).collect();
     assert_eq!(busy.len() + accepted.len(), 6);
