@@ -266,13 +266,17 @@ impl HttpTrigger {
         let engine = self.glint.plugins.engine();
         // Held until the answer is complete; past the bound the request waits here.
         let _instance = self.instances.acquire().await?;
+        let t0 = Instant::now();
         let state = AppState::new(cx, engine.options.max_memory_bytes, app.grants.clone())?;
+        let t1 = Instant::now();
         let pre = app.pre.clone();
         let mut store = Store::new(&engine.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(engine.deadline_ticks());
         let (wreq, io) = wasmtime_wasi_http::p3::Request::from_http(&mut DenyOutgoing, req);
+        let t2 = Instant::now();
         let service = pre.instantiate_async(&mut store).await?;
+        let t3 = Instant::now();
         let (parts, bytes) = store
             .run_concurrent(async |accessor| {
                 let respond = async {
@@ -286,6 +290,14 @@ impl HttpTrigger {
                 anyhow::Ok(r)
             })
             .await??;
+        let t4 = Instant::now();
+        drop(store);
+        let us = |a: Instant, b: Instant| (b - a).as_micros() as u64;
+        // What one request's instance costs, step by step (GLINT_LOG=glint::instance=debug).
+        tracing::debug!(
+            target: "glint::instance",
+            state_us = us(t0, t1), store_us = us(t1, t2), instantiate_us = us(t2, t3), handle_us = us(t3, t4), drop_us = us(t4, Instant::now()),
+        );
         Ok(hyper::Response::from_parts(parts, Full::new(bytes)))
     }
 }
