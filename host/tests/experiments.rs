@@ -15,15 +15,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::live::{copy_model, temp_home};
-use common::{Client, Server, add_user, chelsea, home, manifest_with, metrics, request, request_with, start_with};
+use common::{Client, Server, add_user, chelsea, home, manifest_with, metrics, rate_limits_off, request, request_with, start_with};
 
 const ADMIN: (&str, &str) = ("admin", "admin-password-123");
 
 /// The manifest with rate limits off and `experiments` appended.
 fn manifest(name: &str, experiments: &str) -> (std::path::PathBuf, String) {
     let (dir, m) = manifest_with(name, |t| {
-        let t = t.replace("per_minute = 120", "per_minute = 0").replace("guest_per_minute = 30", "guest_per_minute = 0");
-        format!("{t}\n{experiments}")
+        format!("{}\n{experiments}", rate_limits_off(t))
     });
     (dir, m.display().to_string())
 }

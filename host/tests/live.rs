@@ -23,9 +23,7 @@ const ADMIN_PW: &str = "admin-pass-1";
 /// result cache as given, and `live` as its `[….live]` table.
 fn manifest(name: &str, cache_entries: usize, live: &str) -> (PathBuf, PathBuf) {
     manifest_with(name, |m| {
-        let m = m
-            .replace("per_minute = 120", "per_minute = 0")
-            .replace("guest_per_minute = 30", "guest_per_minute = 0")
+        let m = rate_limits_off(m)
             .replace("detect_plugin = \"detect\"", &format!("detect_plugin = \"detect\"\ncache_entries = {cache_entries}"));
         format!("{m}\n[application.tool.glint.live]\n{live}\n")
     })

@@ -79,7 +79,7 @@ fn serve(name: &str, plugins: &[&Path], edit: impl Fn(String) -> String) -> (Ser
     for p in plugins {
         std::fs::copy(p, home.join("plugins").join(p.file_name().unwrap())).unwrap();
     }
-    let (dir, m) = manifest_with(name, |t| edit(t.replace("per_minute = 120", "per_minute = 0").replace("guest_per_minute = 30", "guest_per_minute = 0")));
+    let (dir, m) = manifest_with(name, |t| edit(rate_limits_off(t)));
     let (home_s, m_s) = (home.display().to_string(), m.display().to_string());
     let s = start_with(&["--backend", "onnx", "--manifest", &m_s], Stdio::inherit(), &[("GLINT_HOME", &home_s)]);
     (s, dir)

@@ -104,12 +104,7 @@ fn concurrent_requests_all_succeed() {
 #[test]
 fn more_requests_at_once_than_the_instance_pool_wait_and_succeed() {
     // Rate limits off: 48 guests' requests from one address.
-    let (dir, manifest) = manifest_with("instances", |t| {
-        t.lines()
-            .map(|l| if l.starts_with("guest_per_minute =") || l.starts_with("per_minute =") { l.split('=').next().unwrap().to_string() + "= 0" } else { l.to_string() })
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
+    let (dir, manifest) = manifest_with("instances", rate_limits_off);
     let s = start(&["--manifest", manifest.to_str().unwrap()]);
     // Distinct thresholds: no answer comes from the result cache, so each
     // request holds its app instance while it waits for a detection slot.

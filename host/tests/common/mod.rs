@@ -217,6 +217,12 @@ pub fn manifest_with(name: &str, edit: impl Fn(String) -> String) -> (PathBuf, P
     (dir, manifest)
 }
 
+/// spin.toml's text with its rate limits off (per account and per guest), for
+/// tests that send many requests from one address.
+pub fn rate_limits_off(manifest: String) -> String {
+    manifest.replace("per_minute = 120", "per_minute = 0").replace("guest_per_minute = 30", "guest_per_minute = 0")
+}
+
 /// Polls a job until it is done or failed (at most 60 s).
 pub fn wait_for(addr: &str, id: &str) -> serde_json::Value {
     for _ in 0..600 {
