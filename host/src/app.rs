@@ -10,10 +10,10 @@ use anyhow::Context;
 use crate::audit::Audit;
 use crate::cache::ResultCache;
 use crate::config::Config;
-use crate::engine::PluginEngine;
+use glint_engine::PluginEngine;
 use crate::metrics::Metrics;
-use crate::models::{ModelRegistry, RegistryOptions};
-use crate::plugins::PluginRegistry;
+use glint_models::{ModelRegistry, RegistryOptions};
+use glint_plugins::PluginRegistry;
 
 pub use crate::detection::{BoxOut, DetectInput, DetectOutput, DetectionOut, ModelRun, PhraseOut, PluginRun, RunResult};
 

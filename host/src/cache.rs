@@ -10,7 +10,7 @@ use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use crate::detection::ModelRun;
-use crate::plugins::DetectResponse;
+use glint_plugins::DetectResponse;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CacheKey {
@@ -128,7 +128,7 @@ mod tests {
         let run = ModelRun {
             version: "v".into(),
             family: "f".into(),
-            backend: crate::nn::BackendKind::Onnx,
+            backend: glint_nn::BackendKind::Onnx,
             runtime: "r".into(),
             device: "d".into(),
         };

@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::audit::AuditPolicy;
-use crate::engine::EngineOptions;
-use crate::nn::BackendKind;
-use crate::nn::graph_cache::GraphCache;
-use crate::nn::libs::RuntimeLibs;
-use crate::nn::onnx::OnnxOptions;
+use glint_engine::EngineOptions;
+use glint_nn::BackendKind;
+use glint_nn::graph_cache::GraphCache;
+use glint_nn::libs::RuntimeLibs;
+use glint_nn::onnx::OnnxOptions;
 
 /// Limits on one detection request.
 #[derive(Clone, Copy, Debug)]
@@ -35,7 +35,7 @@ pub struct Config {
     pub backend: Option<BackendKind>,
     pub libs: RuntimeLibs,
     pub onnx: OnnxOptions,
-    pub openvino: crate::nn::openvino::OpenvinoOptions,
+    pub openvino: glint_nn::openvino::OpenvinoOptions,
     /// Where compiled graphs are kept (`$GLINT_CACHE/graphs`; `None`: off).
     pub graph_cache: Option<GraphCache>,
     pub engine: EngineOptions,
@@ -61,7 +61,7 @@ impl Config {
             libs: RuntimeLibs::locate(home),
             onnx: OnnxOptions::default(),
             openvino: Default::default(),
-            graph_cache: crate::cache_home::cache_home().map(|c| GraphCache::new(c.join("graphs"))),
+            graph_cache: glint_common::cache_home::cache_home().map(|c| GraphCache::new(c.join("graphs"))),
             engine: EngineOptions::default(),
             limits: RequestLimits::default(),
             detect_plugin: "detect".into(),

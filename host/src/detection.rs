@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use crate::nn::BackendKind;
-use crate::plugins::DetectResponse;
+use glint_nn::BackendKind;
+use glint_plugins::DetectResponse;
 
 /// A detection as the plugin answered it, what ran, and whether it came from the cache.
 #[derive(Clone, Debug)]
@@ -60,7 +60,7 @@ pub struct Allocation {
 /// The allocate stage of the pipeline (A/B experiments), for one request.
 pub trait Allocate: Send + Sync {
     /// The arm for this request's subject, or `None` to serve the defaults.
-    fn allocate(&self) -> Result<Option<Allocation>, crate::error::GlintError>;
+    fn allocate(&self) -> Result<Option<Allocation>, glint_common::error::GlintError>;
 }
 
 /// Which detector plugin build ran: exact across live swaps.
@@ -110,8 +110,8 @@ pub struct DetectionOut {
     pub span: [u32; 2],
 }
 
-impl From<&crate::plugins::Detection> for DetectionOut {
-    fn from(d: &crate::plugins::Detection) -> DetectionOut {
+impl From<&glint_plugins::Detection> for DetectionOut {
+    fn from(d: &glint_plugins::Detection) -> DetectionOut {
         DetectionOut {
             phrase: d.phrase.clone(),
             label: d.label.clone(),
@@ -148,8 +148,8 @@ pub struct DetectOutput {
     pub elapsed_ms: f64,
 }
 
-impl From<&crate::plugins::PhraseMatch> for PhraseOut {
-    fn from(p: &crate::plugins::PhraseMatch) -> PhraseOut {
+impl From<&glint_plugins::PhraseMatch> for PhraseOut {
+    fn from(p: &glint_plugins::PhraseMatch) -> PhraseOut {
         PhraseOut {
             phrase: p.phrase.clone(),
             label: p.label.clone(),

@@ -8,8 +8,8 @@ use std::sync::{Arc, OnceLock};
 
 use crate::app::Glint;
 use crate::detection::{DetectionOut, PhraseOut, RunResult};
-use crate::error::{ErrorKind, GlintError};
-use crate::plugins::{
+use glint_common::error::{ErrorKind, GlintError};
+use glint_plugins::{
     AuditNote, Bbox, Detection, ExportDocument, ExportFormat, ExportReport, ExportedResult, Image, PhraseNote, Plugin,
 };
 use crate::store::Store;
@@ -124,7 +124,7 @@ pub fn report(glint: &Glint, site_title: &str, sources: Vec<Source>, render: boo
     if render && fonts.is_empty() {
         return Err(GlintError::new(ErrorKind::Config, "no report font could be read: install fonts-dejavu-core and fonts-droid-fallback, or set GLINT_PDF_FONTS"));
     }
-    Ok(ExportReport { site_title: site_title.to_string(), generated_ms: crate::clock::now_ms(), results, fonts })
+    Ok(ExportReport { site_title: site_title.to_string(), generated_ms: glint_common::clock::now_ms(), results, fonts })
 }
 
 /// The file name an image goes by in a document: its sha256 prefix and type.
@@ -141,7 +141,7 @@ fn file_name(sha256: &str, image: Option<&[u8]>) -> String {
 pub fn from_run(r: &RunResult, prompt: &str, image: Vec<u8>) -> Source {
     let result = ExportedResult {
         id: r.cache_key[..16.min(r.cache_key.len())].to_string(),
-        time_ms: crate::clock::now_ms(),
+        time_ms: glint_common::clock::now_ms(),
         // No account: the operator ran it (the PDF would say "guest" for an empty user).
         user: "glint detect (command line)".into(),
         session: String::new(),

@@ -1,11 +1,11 @@
 //! glint: a wasmtime host that serves grounded-detection WebAssembly
 //! components over wasi-nn.
 //!
-//! - [`models`]: model versions (`model.toml`) and the named graph registry;
-//! - [`nn`]: the ONNX Runtime and OpenVINO backends behind wasi-nn;
-//! - [`engine`]: the wasmtime engine (pooling, deadlines); [`compiled_cache`]: compiled
+//! - [`models`] (crate `glint-models`): model versions (`model.toml`) and the named graph registry;
+//! - [`nn`] (crate `glint-nn`): the ONNX Runtime and OpenVINO backends behind wasi-nn;
+//! - [`engine`] (crate `glint-engine`): the wasmtime engine (pooling, deadlines); [`compiled_cache`]: compiled
 //!   components on disk, least recently used evicted past 1 GiB;
-//! - [`plugins`]: loading, inspecting, swapping and calling components;
+//! - [`plugins`] (crate `glint-plugins`): loading, inspecting, swapping and calling components;
 //! - [`app`]: the service's parts wired together; [`pipeline`]: a detection's
 //!   stages; [`detection`]: what a detection takes and gives; [`draw`]: annotated images;
 //! - [`audit`]: the audit policy and its checks on what goes in and out;
@@ -13,21 +13,16 @@
 //! - [`store`]: accounts, sessions, history, feedback (sqlite or PostgreSQL);
 //! - [`auth`]: roles, passwords, sessions; [`spin`]: the spin.toml app server;
 //! - [`gateway`]: `glint gateway`, the auditing proxy for Gradio apps;
-//! - [`sdk`]: the WIT package and plugin skeletons for third-party authors.
+//! - [`sdk`]: the WIT package and plugin skeletons for third-party authors;
+//! - [`error`], [`clock`], [`atomic_file`], [`cache_home`] (crate `glint-common`): leaf utilities.
 
 pub mod app;
-pub mod atomic_file;
 pub mod audit;
 pub mod auth;
 pub mod cache;
-pub mod cache_home;
-pub mod clock;
-pub mod compiled_cache;
 pub mod config;
 pub mod detection;
 pub mod draw;
-pub mod engine;
-pub mod error;
 pub mod experiments;
 pub mod export;
 #[doc(hidden)]
@@ -35,10 +30,7 @@ pub mod fuzzing;
 pub mod gateway;
 pub mod live;
 pub mod metrics;
-pub mod models;
-pub mod nn;
 pub mod pipeline;
-pub mod plugins;
 pub mod readiness;
 pub mod redact;
 pub mod sdk;
@@ -48,4 +40,11 @@ pub mod store;
 
 pub use app::{DetectInput, DetectOutput, Glint};
 pub use config::Config;
-pub use error::{ErrorKind, GlintError};
+pub use glint_common::{ErrorKind, GlintError};
+
+// Crates below this one, under the names their modules had here.
+pub use glint_common::{atomic_file, cache_home, clock, error};
+pub use glint_engine::{self as engine, compiled_cache};
+pub use glint_models as models;
+pub use glint_nn as nn;
+pub use glint_plugins as plugins;

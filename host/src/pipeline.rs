@@ -11,8 +11,8 @@ use crate::app::Glint;
 use crate::audit::{AuditEnv, Content, Decision};
 use crate::cache::CacheKey;
 use crate::detection::{Allocate, ArmRun, DetectInput, DetectOutput, DetectionOut, ModelRun, PhraseOut, PluginRun, RunResult};
-use crate::error::{ErrorKind, GlintError};
-use crate::plugins::{DetectLimits, DetectRequest, DetectResponse, Image};
+use glint_common::error::{ErrorKind, GlintError};
+use glint_plugins::{DetectLimits, DetectRequest, DetectResponse, Image};
 
 /// Everything one run produced: the result or the error that stopped it, every
 /// audit decision taken, and the experiment arm it was assigned (if it got that far).

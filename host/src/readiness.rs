@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::app::Glint;
 use crate::audit::audit_model_versions;
-use crate::plugins::{DetectLimits, DetectRequest, Image};
+use glint_plugins::{DetectLimits, DetectRequest, Image};
 
 /// One step of the warm-up: what, how long, and how it went.
 #[derive(Clone, Debug)]

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::plugins::Action;
+use glint_plugins::Action;
 
 /// How a decision came about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -17,10 +17,10 @@ use sha2::{Digest, Sha256};
 pub use decision::{Decision, Outcome, action_name};
 pub use policy::{AuditPolicy, CheckPolicy, ExternalResources, FailMode, GatewayPolicy, PolicyAction};
 
-use crate::error::{ErrorKind, GlintError};
+use glint_common::error::{ErrorKind, GlintError};
 use crate::metrics::Metrics;
-use crate::models::ModelRegistry;
-use crate::plugins::{Action, AuditFailure, Detection, Image, PluginRegistry, Verdict};
+use glint_models::ModelRegistry;
+use glint_plugins::{Action, AuditFailure, Detection, Image, PluginRegistry, Verdict};
 
 /// The model family whose versions auditor plugins use (loaded before image checks).
 pub const AUDIT_FAMILY: &str = "audit";

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::plugins::Action;
+use glint_plugins::Action;
 
 /// What happens when a check errors or times out.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -11,10 +11,10 @@
 use std::sync::Arc;
 
 use super::{Experiments, ExperimentDef, LiveState, Status, Subject};
-use crate::clock::now_ms;
+use glint_common::clock::now_ms;
 use crate::detection::{Allocate, Allocation, ArmRun};
-use crate::error::{ErrorKind, GlintError};
-use crate::plugins::AllocatorArm;
+use glint_common::error::{ErrorKind, GlintError};
+use glint_plugins::AllocatorArm;
 
 /// How an experiment applies to requests now.
 enum Phase {

@@ -16,7 +16,7 @@ use hyper_util::rt::TokioExecutor;
 
 use super::report::{ArmReport, Report};
 use super::{Experiments, LiveState, Status};
-use crate::clock::now_ms;
+use glint_common::clock::now_ms;
 use crate::store::LiveEvent;
 
 const JUDGE_EVERY: Duration = Duration::from_millis(250);

@@ -31,7 +31,7 @@ pub use config::{ArmDef, ExperimentDef, Guardrails, RawExperiment, Status};
 
 use crate::app::Glint;
 use crate::detection::ArmRun;
-use crate::plugins::PluginWorld;
+use glint_plugins::PluginWorld;
 use crate::store::{LiveEvent, NewExperimentEvent, Store, now_ms};
 
 /// What an admin (or a guardrail) changed while serving; saved in the

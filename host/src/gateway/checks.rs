@@ -15,7 +15,7 @@ use super::gradio::{Api, Collected, collect};
 use super::resources::{self, Target};
 use super::streams::StreamContext;
 use crate::audit::{AuditEnv, Content, Decision, ExternalResources, Outcome};
-use crate::plugins::Action;
+use glint_plugins::Action;
 use crate::store::AuditContext;
 
 /// Content gathered for one audit.

@@ -53,8 +53,8 @@ impl Builds {
         }
         let dir = self.dir.join(name);
         std::fs::create_dir_all(&dir)?;
-        let ms = existing.last().map_or(0, |b| b.installed_ms + 1).max(crate::clock::now_ms());
-        crate::atomic_file::write(&dir.join(format!("{ms}-{sha256}.wasm")), wasm)?;
+        let ms = existing.last().map_or(0, |b| b.installed_ms + 1).max(glint_common::clock::now_ms());
+        glint_common::atomic_file::write(&dir.join(format!("{ms}-{sha256}.wasm")), wasm)?;
         let kept = self.list(name);
         for old in kept.iter().take(kept.len().saturating_sub(self.keep)) {
             std::fs::remove_file(&old.path)?;
@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn push_keeps_the_newest_and_pop_goes_back() {
-        let dir = std::env::temp_dir().join(format!("glint-builds-{}", crate::clock::random_id()));
+        let dir = std::env::temp_dir().join(format!("glint-builds-{}", glint_common::clock::random_id()));
         let b = Builds::new(&dir, 2);
         let sha = |c: char| c.to_string().repeat(64);
         for c in ['a', 'b', 'c'] {

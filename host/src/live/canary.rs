@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use crate::app::Glint;
 use crate::audit::AUDIT_FAMILY;
-use crate::models::ModelView;
-use crate::plugins::{Action, AllocatorArm, DetectLimits, DetectRequest, DetectResponse, Image, Plugin, PluginWorld};
+use glint_models::ModelView;
+use glint_plugins::{Action, AllocatorArm, DetectLimits, DetectRequest, DetectResponse, Image, Plugin, PluginWorld};
 
 /// The prompt of the detector canary, and the label it must find.
 pub const PROMPT: &str = "a cat";
@@ -98,14 +98,14 @@ pub fn model(glint: &Glint, view: ModelView, version: &str, family: &str, photo:
 /// A result with one cat found in the canary photo, for exporters.
 fn canary_result(photo: Vec<u8>) -> crate::export::Source {
     let (width, height) = image::load_from_memory(&photo).map(|i| (i.width(), i.height())).unwrap_or((1, 1));
-    let cat = crate::plugins::Detection {
+    let cat = glint_plugins::Detection {
         phrase: PROMPT.into(),
         label: LABEL.into(),
         score: 0.9,
-        box_: crate::plugins::Bbox { x0: 0.0, y0: 0.0, x1: width as f32 / 2.0, y1: height as f32 / 2.0 },
+        box_: glint_plugins::Bbox { x0: 0.0, y0: 0.0, x1: width as f32 / 2.0, y1: height as f32 / 2.0 },
         span: (0, PROMPT.chars().count() as u32),
     };
-    let result = crate::plugins::ExportedResult {
+    let result = glint_plugins::ExportedResult {
         id: "canary".into(),
         time_ms: 0,
         user: "canary".into(),

@@ -23,8 +23,8 @@ use sha2::{Digest, Sha256};
 
 use crate::app::Glint;
 use crate::audit::AUDIT_FAMILY;
-use crate::models::{ModelEntry, StageError};
-use crate::plugins::{CandidateError, Plugin, PluginWorld};
+use glint_models::{ModelEntry, StageError};
+use glint_plugins::{CandidateError, Plugin, PluginWorld};
 use crate::store::{LiveEvent, Store};
 use builds::Builds;
 
@@ -172,7 +172,7 @@ impl Live {
         steps.insert("swap", swap.elapsed().as_millis() as u64);
         self.glint.metrics.set_serving(name, world, &published.info.sha256, current.as_ref().map(|c| (world_name(c.info.world), c.info.sha256.as_str())));
         // On disk last: a restart serves what serves now, and the build is kept for rollback.
-        if let Err(e) = crate::atomic_file::write(&published.info.path, &wasm) {
+        if let Err(e) = glint_common::atomic_file::write(&published.info.path, &wasm) {
             tracing::warn!(plugin = name, "cannot write {}: {e} (a restart would serve the old build)", published.info.path.display());
         }
         if action == "install"
@@ -408,7 +408,7 @@ fn check_plugin(glint: &Glint, name: &str, path: &std::path::Path, wasm: &[u8], 
     let t = Instant::now();
     let plugin = glint.plugins.prepare(name, path, wasm).map_err(|e| (e, steps.clone()))?;
     steps.insert("compile", plugin.info.compile_ms);
-    steps.insert("compile_cached", u64::from(plugin.info.compiled_cache == crate::engine::CacheOutcome::Hit));
+    steps.insert("compile_cached", u64::from(plugin.info.compiled_cache == glint_engine::CacheOutcome::Hit));
     steps.insert("checks", (t.elapsed().as_millis() as u64).saturating_sub(plugin.info.compile_ms));
     if let Some(want) = expected.filter(|w| *w != plugin.info.world) {
         let reason = format!("{name} serves as a {}; the candidate is a {}", world_name(want), world_name(plugin.info.world));

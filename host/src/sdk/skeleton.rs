@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use super::{COMPONENTIZE_JS_VERSION, COMPONENTIZE_PY_VERSION, wit};
-use crate::error::{ErrorKind, GlintError};
-use crate::plugins::WIT_VERSION;
+use glint_common::error::{ErrorKind, GlintError};
+use glint_plugins::WIT_VERSION;
 
 /// What the plugin does: the interface it exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{ErrorKind, GlintError};
+use glint_common::error::{ErrorKind, GlintError};
 
 /// The interfaces and the worlds that need nothing outside glint.
 pub const GLINT_WIT: &str = include_str!("../../../wit/glint.wit");
@@ -56,7 +56,7 @@ fn write_if_changed(path: &Path, text: &str) -> Result<(), GlintError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::{WIT_PACKAGE, WIT_VERSION};
+    use glint_plugins::{WIT_PACKAGE, WIT_VERSION};
 
     #[test]
     fn the_embedded_package_is_the_version_the_host_implements() {

@@ -19,5 +19,5 @@ wasmtime::component::bindgen!({
         "glint:plugins/feedback.submit": async,
         "glint:plugins/feedback.browse": async,
     },
-    with: { "glint:plugins/types": crate::plugins::bindings::glint::plugins::types },
+    with: { "glint:plugins/types": glint_plugins::bindings::glint::plugins::types },
 });

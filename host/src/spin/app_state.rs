@@ -18,7 +18,7 @@ use super::jobs::{Busy, JobState, Jobs, Requester};
 use crate::app::Glint;
 use crate::detection::{DetectInput, RunResult};
 use crate::auth::{Accounts, Principal, Role};
-use crate::error::{ErrorKind, GlintError};
+use glint_common::error::{ErrorKind, GlintError};
 use crate::store::AuditContext;
 
 /// What one request's app component may use: the platform, and who asked.
@@ -171,7 +171,7 @@ impl WasiHttpView for AppState {
     }
 }
 
-impl crate::plugins::bindings::glint::plugins::types::Host for AppState {}
+impl glint_plugins::bindings::glint::plugins::types::Host for AppState {}
 
 impl platform::Host for AppState {
     async fn detect(

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use super::routes::FEEDBACK_EXPORT_QUERY;
 use crate::app::Glint;
 use crate::auth::{Principal, Role};
-use crate::error::{ErrorKind, GlintError};
+use glint_common::error::{ErrorKind, GlintError};
 use crate::export::{self, Source};
 use crate::store::{FeedbackFilter, Store};
 

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use super::history::{self, Owner};
 use crate::app::Glint;
 use crate::detection::{DetectInput, RunResult};
-use crate::error::{ErrorKind, GlintError};
+use glint_common::error::{ErrorKind, GlintError};
 use crate::experiments::allocate::RequestAllocator;
 use crate::experiments::{Experiments, Subject};
 use crate::pipeline::Ran;

@@ -33,7 +33,7 @@ use super::manifest::SpinManifest;
 use super::outbound::{AllowedHosts, OutboundPolicy};
 use super::trigger::{Response, error_response, security_headers};
 use super::variables::{self, Variables};
-use crate::engine::PluginEngine;
+use glint_engine::PluginEngine;
 
 /// The export that marks a component built for Spin's own HTTP trigger.
 const SPIN_HTTP_EXPORT: &str = "wasi:http/incoming-handler@0.2.";
@@ -143,7 +143,7 @@ pub struct SpinOnlyTrigger {
     components: BTreeMap<String, LoadedComponent>,
     max_body_bytes: usize,
     next_id: AtomicU64,
-    /// Component instances alive at once ([`crate::engine::EngineOptions::app_instances`]).
+    /// Component instances alive at once ([`glint_engine::EngineOptions::app_instances`]).
     instances: Arc<tokio::sync::Semaphore>,
 }
 

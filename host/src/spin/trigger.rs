@@ -53,7 +53,7 @@ pub struct HttpTrigger {
     live: Arc<Live>,
     experiments: Arc<Experiments>,
     next_id: AtomicU64,
-    /// App-component instances alive at once ([`crate::engine::EngineOptions::app_instances`]).
+    /// App-component instances alive at once ([`glint_engine::EngineOptions::app_instances`]).
     instances: Arc<tokio::sync::Semaphore>,
 }
 
@@ -132,7 +132,7 @@ impl HttpTrigger {
         let metrics = &self.glint.metrics;
         // The experiment subject cookie: a browser without one gets one with this answer.
         let cookie = parts.headers.get(http::header::COOKIE).and_then(|c| c.to_str().ok()).and_then(subject::from_cookies).map(str::to_string);
-        let minted = (cookie.is_none() && self.experiments.any()).then(crate::clock::random_id);
+        let minted = (cookie.is_none() && self.experiments.any()).then(glint_common::clock::random_id);
         let guest_cookie = cookie.or(minted.clone());
         let client = super::client_addr::client_ip(peer.ip(), &parts.headers, &self.manifest.glint.trusted_proxies);
         let admitted = self.gate.admit(&parts, client, n).await;

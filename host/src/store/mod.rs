@@ -132,7 +132,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-pub use crate::clock::{now_ms, random_id};
+pub use glint_common::clock::{now_ms, random_id};
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,7 @@ mod test_files {
 
     /// A new empty folder under the system's temporary folder.
     pub fn scratch() -> PathBuf {
-        let root = std::env::temp_dir().join(format!("glint-nn-test-{}", crate::clock::random_id()));
+        let root = std::env::temp_dir().join(format!("glint-nn-test-{}", glint_common::clock::random_id()));
         std::fs::create_dir_all(&root).unwrap();
         root
     }

@@ -12,8 +12,8 @@ use wasmtime_wasi_nn::wit::WasiNnCtx;
 use wasmtime_wasi_nn::{Backend, Registry};
 
 use super::bindings::glint::plugins::{models, types};
-use crate::error::{ErrorKind, GlintError};
-use crate::models::{ModelRegistry, ModelView};
+use glint_common::error::{ErrorKind, GlintError};
+use glint_models::{ModelRegistry, ModelView};
 
 /// Where a store's model versions come from.
 #[derive(Clone)]

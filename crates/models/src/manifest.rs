@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use serde::Deserialize;
 
-use crate::nn::BackendKind;
+use glint_nn::BackendKind;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]

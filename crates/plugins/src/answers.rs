@@ -6,7 +6,7 @@
 //! error, named; a box that only reaches past the image's edge is clipped to it.
 
 use super::bindings::glint::plugins::types::DetectResponse;
-use crate::error::{ErrorKind, GlintError};
+use glint_common::error::{ErrorKind, GlintError};
 
 /// Most detections one answer may hold.
 pub const MAX_DETECTIONS: usize = 10_000;
@@ -56,7 +56,7 @@ fn span_fits((start, end): (u32, u32), chars: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::{Bbox, Detection};
+    use crate::{Bbox, Detection};
 
     fn answer(score: f32, b: [f32; 4]) -> DetectResponse {
         let box_ = Bbox { x0: b[0], y0: b[1], x1: b[2], y1: b[3] };

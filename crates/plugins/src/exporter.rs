@@ -11,7 +11,7 @@ use super::bindings::exporter::exports::glint::plugins::exporter::{Document, For
 use super::plugin::Plugin;
 use super::registry::PluginRegistry;
 use super::state::{HostState, Models};
-use crate::error::{ErrorKind, GlintError};
+use glint_common::error::{ErrorKind, GlintError};
 
 impl PluginRegistry {
     /// The formats an exporter plugin declares (asked once, when it is prepared).

@@ -10,7 +10,7 @@ use super::bindings::allocator::exports::glint::plugins::allocator::Arm;
 use super::plugin::Plugin;
 use super::registry::PluginRegistry;
 use super::state::{HostState, Models};
-use crate::error::{ErrorKind, GlintError};
+use glint_common::error::{ErrorKind, GlintError};
 
 impl PluginRegistry {
     /// The arm allocator plugin `name` gives `subject` in the experiment

@@ -1,6 +1,8 @@
 //! The wasmtime engine every plugin runs on: pooling allocator, epoch-based
 //! deadlines, a memory cap per store, and an on-disk cache of compiled
-//! components so a restart does not recompile (see [`crate::compiled_cache`]).
+//! components so a restart does not recompile (see [`compiled_cache`]).
+
+pub mod compiled_cache;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
@@ -64,7 +66,7 @@ impl EngineOptions {
 
 /// `$GLINT_CACHE/compiled`, or `~/.cache/glint/compiled`.
 fn default_cache_dir() -> Option<PathBuf> {
-    Some(crate::cache_home::cache_home()?.join("compiled"))
+    Some(glint_common::cache_home::cache_home()?.join("compiled"))
 }
 
 /// Whether a component came from the compiled cache.

@@ -28,9 +28,9 @@ use super::inspect;
 use super::plugin::{Plugin, PluginInfo, PluginWorld, world_of};
 use super::pool::Idle;
 use super::state::HostState;
-use crate::engine::PluginEngine;
-use crate::error::{ErrorKind, GlintError};
-use crate::models::ModelRegistry;
+use glint_engine::PluginEngine;
+use glint_common::error::{ErrorKind, GlintError};
+use glint_models::ModelRegistry;
 
 /// Why a candidate plugin was refused: the check it failed and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,7 +140,7 @@ impl PluginRegistry {
             exports,
             compile_ms,
             compiled_cache: cache,
-            loaded_ms: crate::clock::now_ms(),
+            loaded_ms: glint_common::clock::now_ms(),
             formats,
         };
         Ok(Plugin { info, detector, auditor, exporter, allocator, idle: Idle::new(), idle_auditors: Idle::new() })

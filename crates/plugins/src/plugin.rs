@@ -14,7 +14,7 @@ use super::bindings::exporter::exports::glint::plugins::exporter::Format;
 use super::pool::Idle;
 use super::state::HostState;
 use super::{WIT_PACKAGE, WIT_VERSION};
-use crate::engine::CacheOutcome;
+use glint_engine::CacheOutcome;
 
 /// The world a plugin was built for, read from its exports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

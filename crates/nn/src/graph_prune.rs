@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn the_least_recently_used_entries_go_first_but_not_the_kept_or_a_locked_one() {
-        let root = crate::nn::test_files::scratch();
+        let root = crate::test_files::scratch();
         let oldest = entry(&root, "onnxruntime-a", 100, 400);
         let locked = entry(&root, "onnxruntime-b", 100, 300);
         let older = entry(&root, "openvino-c", 100, 200);

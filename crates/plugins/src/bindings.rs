@@ -3,14 +3,14 @@
 //! the host needs no third-party WIT at build time.
 
 wasmtime::component::bindgen!({
-    path: "../wit/glint.wit",
+    path: "../../wit/glint.wit",
     world: "detector-host",
 });
 
 /// World `auditor-host`; its `types` and `models` are the ones above.
 pub mod auditor {
     wasmtime::component::bindgen!({
-        path: "../wit/glint.wit",
+        path: "../../wit/glint.wit",
         world: "auditor-host",
         with: {
             "glint:plugins/types": super::glint::plugins::types,
@@ -22,7 +22,7 @@ pub mod auditor {
 /// World `ab-plugin` (it imports nothing).
 pub mod allocator {
     wasmtime::component::bindgen!({
-        path: "../wit/glint.wit",
+        path: "../../wit/glint.wit",
         world: "ab-plugin",
     });
 }
@@ -30,7 +30,7 @@ pub mod allocator {
 /// World `export-plugin` (it imports nothing); its `types` are the ones above.
 pub mod exporter {
     wasmtime::component::bindgen!({
-        path: "../wit/glint.wit",
+        path: "../../wit/glint.wit",
         world: "export-plugin",
         with: {
             "glint:plugins/types": super::glint::plugins::types,

@@ -171,7 +171,7 @@ impl GraphCache {
 
 fn write_seal(dir: &Path, files: &BTreeMap<String, Sealed>) -> std::io::Result<()> {
     let json = serde_json::to_vec_pretty(files).map_err(std::io::Error::other)?;
-    crate::atomic_file::write(&dir.join(SEAL), &json)
+    glint_common::atomic_file::write(&dir.join(SEAL), &json)
 }
 
 /// One file of a seal: its sha256 and its stamp when sealed (a seal written
@@ -241,8 +241,8 @@ fn cpu_identity() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::file_digest::SETTLED_WHOLE_SECONDS_NS;
-    use crate::nn::test_files::{file, scratch};
+    use crate::file_digest::SETTLED_WHOLE_SECONDS_NS;
+    use crate::test_files::{file, scratch};
 
     fn key() -> GraphKey<'static> {
         GraphKey { runtime: "onnxruntime", runtime_version: "1.22.1", device: "CPU" }

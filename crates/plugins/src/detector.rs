@@ -12,9 +12,8 @@ use super::plugin::Plugin;
 use super::pool::Warm;
 use super::registry::PluginRegistry;
 use super::state::{HostState, Models};
-use crate::error::{ErrorKind, GlintError};
-use crate::models::ModelView;
-use crate::nn;
+use glint_common::error::{ErrorKind, GlintError};
+use glint_models::ModelView;
 
 impl PluginRegistry {
     /// Runs `req` on detector plugin `name`, as registered now.
@@ -56,7 +55,7 @@ impl PluginRegistry {
     fn run_detector(&self, plugin: &Plugin, mut warm: Warm<DetectorHost>, req: &DetectRequest, park: bool) -> Result<DetectResponse, GlintError> {
         warm.store.data_mut().refresh_view();
         warm.store.set_epoch_deadline(self.engine.deadline_ticks());
-        nn::clear_last_error();
+        glint_nn::clear_last_error();
         match warm.instance.glint_plugins_detector().call_detect(&mut warm.store, req) {
             Ok(result) => {
                 if park {
@@ -82,7 +81,7 @@ fn plugin_error(name: &str, e: WitError) -> GlintError {
     };
     let mut message = e.message;
     if kind == ErrorKind::Backend {
-        if let Some(detail) = nn::take_last_error() {
+        if let Some(detail) = glint_nn::take_last_error() {
             message = format!("{message} ({detail})");
         }
     }

@@ -39,7 +39,7 @@ impl DigestMemo {
         let (digest, seen) = hash_and_see(&path, &before)?;
         if let Some(seen) = seen {
             let json = serde_json::to_vec(&Remembered { path, seen, sha256: hex::encode(digest) }).map_err(std::io::Error::other)?;
-            if let Err(e) = crate::atomic_file::write(&memo, &json) {
+            if let Err(e) = glint_common::atomic_file::write(&memo, &json) {
                 tracing::debug!(memo = %memo.display(), "cannot remember a file's sha256: {e}");
             }
         }
@@ -126,7 +126,7 @@ pub(super) fn hash_and_see(path: &Path, before: &Stamp) -> std::io::Result<([u8;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::test_files::{file, scratch};
+    use crate::test_files::{file, scratch};
 
     #[test]
     fn a_stamp_vouches_only_once_the_file_had_settled() {

@@ -16,9 +16,9 @@ use super::plugin::Plugin;
 use super::pool::Warm;
 use super::registry::PluginRegistry;
 use super::state::{HostState, Models};
-use crate::engine::EPOCH_TICK;
-use crate::models::ModelView;
-use crate::error::{ErrorKind, GlintError};
+use glint_engine::EPOCH_TICK;
+use glint_models::ModelView;
+use glint_common::error::{ErrorKind, GlintError};
 
 /// Why an auditor call gave no verdict.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,7 +5,7 @@
 mod allocator;
 mod answers;
 mod auditor;
-pub(crate) mod bindings;
+pub mod bindings;
 mod detector;
 mod exporter;
 mod inspect;

@@ -36,7 +36,7 @@ impl CompiledCache {
     /// the cache only saves time.
     pub fn write(&self, key: &str, bytes: &[u8]) {
         let path = self.path(key);
-        if let Err(e) = crate::atomic_file::write(&path, bytes) {
+        if let Err(e) = glint_common::atomic_file::write(&path, bytes) {
             tracing::warn!("cannot write compiled cache {}: {e}", path.display());
             return;
         }

@@ -23,11 +23,11 @@ use sha2::{Digest, Sha256};
 use wasmtime_wasi_nn::{Graph, GraphRegistry};
 
 use super::manifest::{GraphFiles, ModelManifest};
-use crate::error::{ErrorKind, GlintError};
-use crate::nn::libs::{self, RuntimeLibs};
-use crate::nn::graph_cache::{CacheUse, GraphCache, GraphCacheOutcome};
-use crate::nn::onnx::OnnxOptions;
-use crate::nn::{self, BackendKind};
+use glint_common::error::{ErrorKind, GlintError};
+use glint_nn::libs::{self, RuntimeLibs};
+use glint_nn::graph_cache::{CacheUse, GraphCache, GraphCacheOutcome};
+use glint_nn::onnx::OnnxOptions;
+use glint_nn::BackendKind;
 
 /// Largest asset a plugin may read through `glint:plugins/models`.
 const MAX_ASSET_BYTES: u64 = 64 << 20;
@@ -39,7 +39,7 @@ pub struct RegistryOptions {
     pub backend: Option<BackendKind>,
     pub libs: RuntimeLibs,
     pub onnx: OnnxOptions,
-    pub openvino: crate::nn::openvino::OpenvinoOptions,
+    pub openvino: glint_nn::openvino::OpenvinoOptions,
     /// Where compiled graphs are kept (`None`: compiled every time).
     pub graph_cache: Option<GraphCache>,
 }
@@ -390,12 +390,12 @@ impl ModelRegistry {
             let started = Instant::now();
             let (graph, outcome) = match (backend, files) {
                 (BackendKind::Onnx, g) if g.onnx.is_some() => {
-                    nn::onnx::load(&name, &file(g.onnx.as_deref().expect("checked"))?, &self.options.onnx, cache)?
+                    glint_nn::onnx::load(&name, &file(g.onnx.as_deref().expect("checked"))?, &self.options.onnx, cache)?
                 }
                 (BackendKind::Openvino, g) if g.openvino.is_some() => {
                     let [xml, bin] = g.openvino.as_ref().expect("checked");
                     let precision = &entry.manifest.model.openvino_precision;
-                    nn::openvino::load(&name, &file(xml)?, &file(bin)?, precision, &self.options.openvino, cache)?
+                    glint_nn::openvino::load(&name, &file(xml)?, &file(bin)?, precision, &self.options.openvino, cache)?
                 }
                 _ => anyhow::bail!(
                     "model {}: graph {key} has no {backend} files (available backends: {:?})",
