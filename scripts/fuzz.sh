@@ -25,7 +25,7 @@ export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo +stable install cargo-fuzz --locked --version 0.13.2
 cd "$ROOT/fuzz"
 # Two fuzz projects: fuzz/ (guest logic and the gateway's own parsers, no
-# wasmtime) and fuzz/host/ (parsers inside the glint crate; its first
+# wasmtime) and fuzz/host/ (parsers inside the host's crates; its first
 # instrumented build compiles wasmtime, ~15 min on 2 cores).
 project_of() { if cargo +stable fuzz list --fuzz-dir host | grep -qx "$1"; then echo host; else echo .; fi; }
 if [ "$TARGET" = all ]; then

@@ -7,13 +7,13 @@
 use libfuzzer_sys::fuzz_target;
 
 #[allow(dead_code)]
-#[path = "../../host/src/gateway/multipart.rs"]
+#[path = "../../crates/gateway/src/multipart.rs"]
 mod multipart;
 #[allow(dead_code)]
-#[path = "../../host/src/gateway/sse.rs"]
+#[path = "../../crates/gateway/src/sse.rs"]
 mod sse;
 #[allow(dead_code)]
-#[path = "../../host/src/gateway/diff.rs"]
+#[path = "../../crates/gateway/src/diff.rs"]
 mod diff;
 
 fuzz_target!(|data: &[u8]| {

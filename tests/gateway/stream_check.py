@@ -87,7 +87,7 @@ for api in APIS:
 # A blocked call with a long tail: on Gradio 5 the gateway has the app stop
 # it; unstopped, it would end its 103 pieces (20 ms apart) well within 1.5
 # times that plus a second. Gradio 5 closes the stopped generator, which
-# writes "stopped K/103". On Gradio 4 (not asked, see host/src/gateway/stop.rs)
+# writes "stopped K/103". On Gradio 4 (not asked, see crates/gateway/src/stop.rs)
 # it runs to its end, and the block message comes when it ends.
 TAIL = "".join(f"| tail {i}," for i in range(100))
 pieces = 3 + 100
