@@ -21,9 +21,13 @@ struct Inner {
     compiled: Mutex<CompiledModel>,
     inputs: Vec<(String, ElementType)>,
     outputs: Vec<String>,
-    // The core outlives the compiled model.
-    _core: Mutex<Core>,
 }
+
+/// The process's one OpenVINO core, made by the first load and kept for the
+/// process's life (so it outlives every compiled model). One core loads the
+/// CPU plugin once for all graphs; the lock also keeps a load's properties
+/// (precision, hint, cache folder) its own until it has compiled.
+static CORE: Mutex<Option<Core>> = Mutex::new(None);
 
 /// A compiled OpenVINO graph, shared by all execution contexts.
 pub struct OpenvinoGraph(Arc<Inner>);
@@ -51,7 +55,11 @@ pub fn load(
     options: &OpenvinoOptions,
     cache: Option<CacheUse>,
 ) -> anyhow::Result<(Graph, GraphCacheOutcome)> {
-    let mut core = Core::new().map_err(|e| anyhow!("OpenVINO: {e}"))?;
+    let mut shared = CORE.lock().unwrap_or_else(|p| p.into_inner());
+    let core = match &mut *shared {
+        Some(core) => core,
+        empty => empty.insert(Core::new().map_err(|e| anyhow!("OpenVINO: {e}"))?),
+    };
     core.set_property(&DeviceType::CPU, &RwPropertyKey::HintInferencePrecision, precision)
         .map_err(|e| anyhow!("OpenVINO: cannot set inference precision {precision:?}: {e}"))?;
     let mode = if options.throughput { "THROUGHPUT" } else { "LATENCY" };
@@ -80,25 +88,28 @@ pub fn load(
         outputs.push(model.get_output_by_index(i).map_err(ov)?.get_name().map_err(ov)?);
     }
     let (compiled, outcome) = match entry {
-        None => (compile(&mut core, &model, name)?, GraphCacheOutcome::Disabled),
+        None => {
+            core.set_property(&DeviceType::CPU, &RwPropertyKey::CacheDir, "").map_err(ov)?;
+            (compile(core, &model, name)?, GraphCacheOutcome::Disabled)
+        }
         Some((c, dir)) => {
             let cached = c.cache.with_entry(&dir, |dir, _| {
                 // With CACHE_DIR set, OpenVINO imports the compiled blob it
                 // finds there, or compiles and writes one.
                 core.set_property(&DeviceType::CPU, &RwPropertyKey::CacheDir, &dir.to_string_lossy()).map_err(ov)?;
-                compile(&mut core, &model, name)
+                compile(core, &model, name)
             });
             match cached {
                 Ok(found) => found,
                 Err(e) => {
                     tracing::warn!(graph = name, "compiled graph cache unusable, compiling without it: {e:#}");
                     core.set_property(&DeviceType::CPU, &RwPropertyKey::CacheDir, "").map_err(ov)?;
-                    (compile(&mut core, &model, name)?, GraphCacheOutcome::Disabled)
+                    (compile(core, &model, name)?, GraphCacheOutcome::Disabled)
                 }
             }
         }
     };
-    let inner = Inner { name: name.to_string(), compiled: Mutex::new(compiled), inputs, outputs, _core: Mutex::new(core) };
+    let inner = Inner { name: name.to_string(), compiled: Mutex::new(compiled), inputs, outputs };
     Ok((Graph::from(Box::new(OpenvinoGraph(Arc::new(inner))) as Box<dyn BackendGraph>), outcome))
 }
 
