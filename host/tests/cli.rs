@@ -57,6 +57,24 @@ fn detect_on_the_onnx_backend_reports_it() {
     assert_eq!(json["detections"][0]["label"], "cup");
 }
 
+/// A one-shot detection loads only the graphs its prompt uses: a phrase the
+/// tables know never loads the sentence encoder; one they do not loads it on
+/// its first use, and both find the cat.
+#[test]
+fn detect_loads_the_sentence_encoder_only_when_a_phrase_needs_it() {
+    for backend in ["openvino", "onnx"] {
+        for (prompt, encoder) in [("a cat", false), ("a kitty", true)] {
+            let o = glint(&["--backend", backend, "detect", "--image", "samples/chelsea.png", "--prompt", prompt], &[("GLINT_LOG", "info")]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            assert_eq!(json["detections"][0]["label"], "cat", "{backend} {prompt}: {json}");
+            let log = stderr(&o);
+            assert!(log.contains("graph loaded graph=\"coco-grounded-v1/detector\""), "{backend} {prompt}: {log}");
+            assert_eq!(log.contains("graph loaded graph=\"coco-grounded-v1/text-encoder\""), encoder, "{backend} {prompt}: {log}");
+        }
+    }
+}
+
 #[test]
 fn models_and_plugins_list() {
     let o = glint(&["models", "list", "--json"], &[]);

@@ -38,12 +38,22 @@ impl Glint {
             onnx: config.onnx.clone(),
             openvino: config.openvino.clone(),
             graph_cache: config.graph_cache.clone(),
+            lazy_graphs: config.lazy_graphs,
         };
         let models = Arc::new(ModelRegistry::open(&config.models_dir, options)?);
         let engine = Arc::new(PluginEngine::new(config.engine.clone())?);
         let plugins = PluginRegistry::new(engine, models.clone())?;
-        if config.plugins_dir.is_dir() {
-            plugins.load_dir(&config.plugins_dir).context("loading plugins")?;
+        match &config.plugins_only {
+            None if config.plugins_dir.is_dir() => {
+                plugins.load_dir(&config.plugins_dir).context("loading plugins")?;
+            }
+            None => {}
+            Some(names) => {
+                let audit = config.audit.as_ref().map(|p| p.plugin.clone());
+                for name in names.iter().chain(&audit) {
+                    plugins.load_file(&config.plugins_dir.join(format!("{name}.wasm"))).context("loading plugins")?;
+                }
+            }
         }
         let cache = ResultCache::new(config.cache_entries);
         let audit = match &config.audit {

@@ -31,6 +31,10 @@ pub struct Config {
     pub home: PathBuf,
     pub models_dir: PathBuf,
     pub plugins_dir: PathBuf,
+    /// Load only these plugins of `plugins_dir` (by name; the audit policy's
+    /// plugin is added), not all of them: a one-shot `glint detect` loads the
+    /// detector alone. `None` loads every `*.wasm`.
+    pub plugins_only: Option<Vec<String>>,
     /// Run every model version on this backend instead of its default.
     pub backend: Option<BackendKind>,
     pub libs: RuntimeLibs,
@@ -38,6 +42,8 @@ pub struct Config {
     pub openvino: glint_nn::openvino::OpenvinoOptions,
     /// Where compiled graphs are kept (`$GLINT_CACHE/graphs`; `None`: off).
     pub graph_cache: Option<GraphCache>,
+    /// Load each graph on its first use instead of with its version (`glint detect`).
+    pub lazy_graphs: bool,
     pub engine: EngineOptions,
     pub limits: RequestLimits,
     /// The plugin that answers detection requests.
@@ -57,11 +63,13 @@ impl Config {
             home: home.to_path_buf(),
             models_dir: home.join("models"),
             plugins_dir: home.join("plugins"),
+            plugins_only: None,
             backend: None,
             libs: RuntimeLibs::locate(home),
             onnx: OnnxOptions::default(),
             openvino: Default::default(),
             graph_cache: glint_common::cache_home::cache_home().map(|c| GraphCache::new(c.join("graphs"))),
+            lazy_graphs: false,
             engine: EngineOptions::default(),
             limits: RequestLimits::default(),
             detect_plugin: "detect".into(),

@@ -22,10 +22,11 @@ use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use wasmtime_wasi_nn::{Graph, GraphRegistry};
 
-use super::manifest::{GraphFiles, ModelManifest};
+use super::graph_load::{VersionGraphs, load_version};
+use super::manifest::ModelManifest;
 use glint_common::error::{ErrorKind, GlintError};
-use glint_nn::libs::{self, RuntimeLibs};
-use glint_nn::graph_cache::{CacheUse, GraphCache, GraphCacheOutcome};
+use glint_nn::libs::RuntimeLibs;
+use glint_nn::graph_cache::{GraphCache, GraphCacheOutcome};
 use glint_nn::onnx::OnnxOptions;
 use glint_nn::BackendKind;
 
@@ -42,6 +43,9 @@ pub struct RegistryOptions {
     pub openvino: glint_nn::openvino::OpenvinoOptions,
     /// Where compiled graphs are kept (`None`: compiled every time).
     pub graph_cache: Option<GraphCache>,
+    /// Load each graph when a guest first uses it, not with its version (for a
+    /// one-shot `glint detect`; a server loads all, so that what is staged is checked).
+    pub lazy_graphs: bool,
 }
 
 /// An installed model version (its manifest was found and parsed).
@@ -353,79 +357,29 @@ impl ModelRegistry {
     fn load(&self, entry: Arc<ModelEntry>) -> Result<Staged, StageError> {
         let started = Instant::now();
         let backend = self.backend_for(&entry);
-        let (runtime, device, graphs) = self.load_graphs(&entry, backend).map_err(|e| StageError::new("graphs", format!("{e:#}")))?;
+        let VersionGraphs { runtime, device, graphs } =
+            load_version(&entry, backend, &self.options).map_err(|e| StageError::new("graphs", format!("{e:#}")))?;
         let graph_cache = overall(graphs.iter().map(|(_, _, outcome)| *outcome));
         let graphs = graphs.into_iter().map(|(name, graph, _)| (name, graph)).collect();
         let load_ms = started.elapsed().as_millis() as u64;
         let loaded = LoadedModel { backend, runtime, device, load_ms, build: entry.build.clone(), graph_cache };
         Ok(Staged { entry, loaded, graphs })
     }
-
-    fn load_graphs(
-        &self,
-        entry: &ModelEntry,
-        backend: BackendKind,
-    ) -> anyhow::Result<(String, String, Vec<(String, Graph, GraphCacheOutcome)>)> {
-        // The runtimes read the files themselves (and on a graph cache hit not at all).
-        let file = |f: &str| -> anyhow::Result<PathBuf> {
-            let p = entry.dir.join(f);
-            std::fs::File::open(&p).with_context(|| {
-                format!("model {}: cannot read {} (run scripts/setup.sh to fetch the weights)", entry.name, p.display())
-            })?;
-            Ok(p)
-        };
-        let (runtime, version, device) = match backend {
-            BackendKind::Onnx => {
-                let v = libs::init_onnxruntime(&self.options.libs.onnxruntime, self.options.onnx.intra_threads).map_err(|e| anyhow!(e))?;
-                ("onnxruntime", v, "CPU (CPUExecutionProvider)".to_string())
-            }
-            BackendKind::Openvino => {
-                let v = libs::init_openvino(&self.options.libs.openvino).map_err(|e| anyhow!(e))?;
-                ("openvino", v, format!("CPU ({})", entry.manifest.model.openvino_precision))
-            }
-        };
-        let cache = self.options.graph_cache.as_ref().map(|cache| CacheUse { cache, runtime_version: &version });
-        let load_one = |key: &str, files: &GraphFiles| -> anyhow::Result<(String, Graph, GraphCacheOutcome)> {
-            let name = format!("{}/{key}", entry.name);
-            let started = Instant::now();
-            let (graph, outcome) = match (backend, files) {
-                (BackendKind::Onnx, g) if g.onnx.is_some() => {
-                    glint_nn::onnx::load(&name, &file(g.onnx.as_deref().expect("checked"))?, &self.options.onnx, cache)?
-                }
-                (BackendKind::Openvino, g) if g.openvino.is_some() => {
-                    let [xml, bin] = g.openvino.as_ref().expect("checked");
-                    let precision = &entry.manifest.model.openvino_precision;
-                    glint_nn::openvino::load(&name, &file(xml)?, &file(bin)?, precision, &self.options.openvino, cache)?
-                }
-                _ => anyhow::bail!(
-                    "model {}: graph {key} has no {backend} files (available backends: {:?})",
-                    entry.name,
-                    entry.manifest.backends()
-                ),
-            };
-            let ms = started.elapsed().as_millis() as u64;
-            tracing::info!(graph = name, %backend, cache = ?outcome, ms, "graph loaded");
-            Ok((name, graph, outcome))
-        };
-        // One after another: each runtime already spreads one graph's
-        // compilation over the cores (loading them side by side was no faster on 2).
-        let graphs = entry.manifest.graphs.iter().map(|(key, files)| load_one(key, files)).collect::<anyhow::Result<Vec<_>>>()?;
-        let runtime = format!("{runtime} {version}");
-        Ok((runtime, device, graphs))
-    }
 }
 
 /// One outcome for a version's graphs: a hit only if every graph hit.
 fn overall(outcomes: impl Iterator<Item = GraphCacheOutcome>) -> GraphCacheOutcome {
     use GraphCacheOutcome::*;
-    outcomes.fold(None, |all, o| match (all, o) {
+    // A graph left for its first use says nothing about the cache yet.
+    let mut deferred = false;
+    let loaded = outcomes.filter(|o| !(*o == Deferred && { deferred = true; true })).fold(None, |all, o| match (all, o) {
         (None, o) => Some(o),
         (Some(Rebuilt), _) | (_, Rebuilt) => Some(Rebuilt),
         (Some(a), b) if a == b => Some(a),
         (Some(Disabled), _) | (_, Disabled) => Some(Disabled),
         _ => Some(Miss),
-    })
-    .unwrap_or(Disabled)
+    });
+    loaded.unwrap_or(if deferred { Deferred } else { Disabled })
 }
 
 /// Each folder of `dir` that holds a `model.toml`, by name, sorted: its entry or why not.
@@ -456,5 +410,26 @@ impl GraphRegistry for GraphSnapshot {
     }
     fn get_mut(&mut self, _name: &str) -> Option<&mut Graph> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overall;
+    use glint_nn::graph_cache::GraphCacheOutcome::{self, *};
+
+    fn of(outcomes: &[GraphCacheOutcome]) -> GraphCacheOutcome {
+        overall(outcomes.iter().copied())
+    }
+
+    #[test]
+    fn a_version_hits_only_if_every_loaded_graph_hit_and_deferred_graphs_do_not_count() {
+        assert_eq!(of(&[Hit, Hit]), Hit);
+        assert_eq!(of(&[Hit, Miss]), Miss);
+        assert_eq!(of(&[Hit, Rebuilt]), Rebuilt);
+        assert_eq!(of(&[Hit, Deferred]), Hit);
+        assert_eq!(of(&[Deferred, Miss]), Miss);
+        assert_eq!(of(&[Deferred, Deferred]), Deferred);
+        assert_eq!(of(&[]), Disabled);
     }
 }

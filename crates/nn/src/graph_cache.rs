@@ -36,6 +36,8 @@ pub enum GraphCacheOutcome {
     Rebuilt,
     /// No cache configured.
     Disabled,
+    /// Not looked up yet: the graph loads on its first use ([`crate::lazy`]).
+    Deferred,
 }
 
 /// The on-disk cache of compiled graphs (`$GLINT_CACHE/graphs`).

@@ -9,6 +9,7 @@
 pub mod file_digest;
 pub mod graph_cache;
 mod graph_prune;
+pub mod lazy;
 pub mod libs;
 pub mod names;
 pub mod onnx;

@@ -41,6 +41,12 @@ pub fn run(mut config: Config, args: DetectArgs) -> anyhow::Result<()> {
     if let Some(p) = args.max_pixels {
         config.limits.max_pixels = p;
     }
+    // One detection: load only the graphs its prompt uses, and no plugin
+    // but the detector (and the exporters, to write a document).
+    config.lazy_graphs = true;
+    if args.export.is_none() {
+        config.plugins_only = Some(vec![config.detect_plugin.clone()]);
+    }
     let image = std::fs::read(&args.image).with_context(|| format!("cannot read {}", args.image.display()))?;
     let glint = Glint::open(config)?;
     let input = DetectInput { image, prompt: args.prompt, threshold: args.threshold, model: args.model };

@@ -39,6 +39,7 @@ pub fn models(config: Config, json: bool) -> anyhow::Result<()> {
         onnx: config.onnx,
         openvino: config.openvino,
         graph_cache: config.graph_cache,
+        lazy_graphs: false,
     };
     let models = ModelRegistry::open(&config.models_dir, options)?;
     let rows = model_rows(&models);
