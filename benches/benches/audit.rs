@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
     let model = LinearTextModel::from_json(&model_json).unwrap();
 
     let mut config = Config::new(home);
-    config.backend = Some(BackendKind::Onnx);
+    config.models.backend = Some(BackendKind::Onnx);
     let glint = Glint::open(config).expect("glint opens");
     let warm = glint.plugins.audit_input("audit", PROMPT, None, DEADLINE).expect("component text check");
     let p = model.probability(PROMPT);

@@ -21,7 +21,7 @@ fn bench(c: &mut Criterion) {
     let image = std::fs::read(home.join("samples/chelsea.png")).expect("run scripts/setup.sh first");
     for backend in [BackendKind::Openvino, BackendKind::Onnx] {
         let mut config = Config::new(home);
-        config.backend = Some(backend);
+        config.models.backend = Some(backend);
         let glint = Glint::open(config).expect("glint opens");
         let input = DetectInput { image: image.clone(), prompt: PROMPT.into(), threshold: 0.3, model: None };
         let warm = glint.detect(&input).expect("component detect");

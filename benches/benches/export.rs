@@ -65,7 +65,7 @@ fn native_report(r: &ExportReport) -> core::Report {
 fn bench(c: &mut Criterion) {
     let home = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let mut config = Config::new(home);
-    config.backend = Some(BackendKind::Onnx);
+    config.models.backend = Some(BackendKind::Onnx);
     let glint = Glint::open(config).expect("glint opens");
     let photo = std::fs::read(home.join("samples/chelsea.png")).unwrap();
     let prompt = "a cat . 遥控器";

@@ -37,7 +37,7 @@ fn home_with(built: &Path) -> PathBuf {
 fn bench(c: &mut Criterion) {
     let built = PathBuf::from(std::env::var("GLINT_PLUGIN_LANGS_DIR").expect("GLINT_PLUGIN_LANGS_DIR: run scripts/plugin-langs.sh"));
     let mut config = Config::new(&home_with(&built));
-    config.backend = Some(BackendKind::Onnx);
+    config.models.backend = Some(BackendKind::Onnx);
     let glint = Glint::open(config).expect("glint opens");
     let mut group = c.benchmark_group("auditor-check-input");
     group.sample_size(50).measurement_time(Duration::from_secs(5));

@@ -40,7 +40,7 @@ fn main() {
     let calls: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(200);
     let home = Config::discover_home();
     let mut config = Config::new(&home);
-    config.backend = Some(BackendKind::Onnx);
+    config.models.backend = Some(BackendKind::Onnx);
     config.cache_entries = 0;
     config.engine.call_deadline = Duration::from_millis(500);
     config.engine.max_memory_bytes = 64 << 20;

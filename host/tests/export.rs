@@ -171,7 +171,7 @@ fn reports_and_exports_read_back_with_real_tools() {
 fn the_same_report_gives_the_same_pdf() {
     let glint = glint::Glint::open({
         let mut c = glint::Config::new(&home());
-        c.backend = Some(glint::nn::BackendKind::Onnx);
+        c.models.backend = Some(glint::nn::BackendKind::Onnx);
         c
     })
     .unwrap();

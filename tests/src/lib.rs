@@ -21,7 +21,7 @@ pub fn home() -> PathBuf {
 /// A config for the checkout, with a fresh compiled-cache folder per process.
 pub fn config(backend: Option<BackendKind>) -> Config {
     let mut c = Config::new(&home());
-    c.backend = backend;
+    c.models.backend = backend;
     c.engine.call_deadline = Duration::from_secs(60);
     c
 }

@@ -17,7 +17,7 @@ use glint_tests::{config, input};
 /// photo, and says what the cache did and what was found.
 fn load(backend: BackendKind, dir: Option<&Path>) -> (GraphCacheOutcome, Vec<(String, [f32; 5])>) {
     let mut c = config(Some(backend));
-    c.graph_cache = dir.map(|d| GraphCache::new(d.to_path_buf()));
+    c.models.graph_cache = dir.map(|d| GraphCache::new(d.to_path_buf()));
     let g = Glint::open(c).expect("glint opens");
     let out = g.detect(&input("chelsea.png", "a cat . a remote")).expect("a detection");
     let loaded = g.models.loaded("coco-grounded-v1").expect("the default version is loaded");

@@ -12,7 +12,7 @@ use crate::cache::ResultCache;
 use crate::config::Config;
 use glint_engine::PluginEngine;
 use glint_metrics::Metrics;
-use glint_models::{ModelRegistry, RegistryOptions};
+use glint_models::ModelRegistry;
 use glint_plugins::PluginRegistry;
 
 pub use crate::detection::{BoxOut, DetectInput, DetectOutput, DetectionOut, ModelRun, PhraseOut, PluginRun, RunResult};
@@ -32,15 +32,7 @@ pub struct Glint {
 impl Glint {
     /// Opens the models and loads the plugins of `config`.
     pub fn open(config: Config) -> anyhow::Result<Glint> {
-        let options = RegistryOptions {
-            backend: config.backend,
-            libs: config.libs.clone(),
-            onnx: config.onnx.clone(),
-            openvino: config.openvino.clone(),
-            graph_cache: config.graph_cache.clone(),
-            lazy_graphs: config.lazy_graphs,
-        };
-        let models = Arc::new(ModelRegistry::open(&config.models_dir, options)?);
+        let models = Arc::new(ModelRegistry::open(&config.models_dir, config.models.clone())?);
         let engine = Arc::new(PluginEngine::new(config.engine.clone())?);
         let plugins = PluginRegistry::new(engine, models.clone())?;
         match &config.plugins_only {

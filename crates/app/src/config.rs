@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use glint_audit::AuditPolicy;
 use glint_engine::EngineOptions;
-use glint_nn::BackendKind;
+use glint_models::RegistryOptions;
 use glint_nn::graph_cache::GraphCache;
 use glint_nn::libs::RuntimeLibs;
 use glint_nn::onnx::OnnxOptions;
@@ -35,15 +35,9 @@ pub struct Config {
     /// plugin is added), not all of them: a one-shot `glint detect` loads the
     /// detector alone. `None` loads every `*.wasm`.
     pub plugins_only: Option<Vec<String>>,
-    /// Run every model version on this backend instead of its default.
-    pub backend: Option<BackendKind>,
-    pub libs: RuntimeLibs,
-    pub onnx: OnnxOptions,
-    pub openvino: glint_nn::openvino::OpenvinoOptions,
-    /// Where compiled graphs are kept (`$GLINT_CACHE/graphs`; `None`: off).
-    pub graph_cache: Option<GraphCache>,
-    /// Load each graph on its first use instead of with its version (`glint detect`).
-    pub lazy_graphs: bool,
+    /// How model versions are loaded: backend, runtime libraries and their
+    /// options, the compiled-graph cache, graphs now or on first use.
+    pub models: RegistryOptions,
     pub engine: EngineOptions,
     pub limits: RequestLimits,
     /// The plugin that answers detection requests.
@@ -64,12 +58,14 @@ impl Config {
             models_dir: home.join("models"),
             plugins_dir: home.join("plugins"),
             plugins_only: None,
-            backend: None,
-            libs: RuntimeLibs::locate(home),
-            onnx: OnnxOptions::default(),
-            openvino: Default::default(),
-            graph_cache: glint_common::cache_home::cache_home().map(|c| GraphCache::new(c.join("graphs"))),
-            lazy_graphs: false,
+            models: RegistryOptions {
+                backend: None,
+                libs: RuntimeLibs::locate(home),
+                onnx: OnnxOptions::default(),
+                openvino: Default::default(),
+                graph_cache: glint_common::cache_home::cache_home().map(|c| GraphCache::new(c.join("graphs"))),
+                lazy_graphs: false,
+            },
             engine: EngineOptions::default(),
             limits: RequestLimits::default(),
             detect_plugin: "detect".into(),

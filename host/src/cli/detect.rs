@@ -43,7 +43,7 @@ pub fn run(mut config: Config, args: DetectArgs) -> anyhow::Result<()> {
     }
     // One detection: load only the graphs its prompt uses, and no plugin
     // but the detector (and the exporters, to write a document).
-    config.lazy_graphs = true;
+    config.models.lazy_graphs = true;
     if args.export.is_none() {
         config.plugins_only = Some(vec![config.detect_plugin.clone()]);
     }

@@ -33,14 +33,7 @@ fn model_rows(models: &ModelRegistry) -> Vec<ModelRow> {
 }
 
 pub fn models(config: Config, json: bool) -> anyhow::Result<()> {
-    let options = glint::models::RegistryOptions {
-        backend: config.backend,
-        libs: config.libs,
-        onnx: config.onnx,
-        openvino: config.openvino,
-        graph_cache: config.graph_cache,
-        lazy_graphs: false,
-    };
+    let options = glint::models::RegistryOptions { lazy_graphs: false, ..config.models };
     let models = ModelRegistry::open(&config.models_dir, options)?;
     let rows = model_rows(&models);
     if json {

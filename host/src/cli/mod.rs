@@ -106,7 +106,7 @@ pub fn run() -> ExitCode {
         .init();
     let home = cli.home.clone().unwrap_or_else(Config::discover_home);
     let mut config = Config::new(&home);
-    config.backend = cli.backend;
+    config.models.backend = cli.backend;
     let result = match cli.command {
         Command::Detect(args) => detect::run(config, args),
         Command::Up(args) => up::run(config, args),

@@ -68,13 +68,13 @@ pub fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     }
     let inference = &settings.inference;
     if let Some(n) = inference.onnx_sessions {
-        config.onnx.sessions = n.clamp(1, 16);
+        config.models.onnx.sessions = n.clamp(1, 16);
     }
-    config.onnx.intra_threads = inference.onnx_threads.map(|n| n.clamp(1, 256));
+    config.models.onnx.intra_threads = inference.onnx_threads.map(|n| n.clamp(1, 256));
     // A server's default: a single-thread session per graph beside the pool's,
     // so inferences at once each get a core (see OnnxOptions::overlap_computes).
-    config.onnx.overlap_computes = inference.onnx_overlap_computes.unwrap_or(DEFAULT_OVERLAP_COMPUTES).min(16);
-    config.openvino.throughput = inference.openvino_hint == Some(glint::spin::manifest::OpenvinoHint::Throughput);
+    config.models.onnx.overlap_computes = inference.onnx_overlap_computes.unwrap_or(DEFAULT_OVERLAP_COMPUTES).min(16);
+    config.models.openvino.throughput = inference.openvino_hint == Some(glint::spin::manifest::OpenvinoHint::Throughput);
     match settings.audit {
         Some(policy) => config.audit = Some(policy),
         None => eprintln!("glint: warning: {} has no [application.tool.glint.audit]: inputs and outputs are not audited", path.display()),
