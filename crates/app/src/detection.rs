@@ -19,7 +19,7 @@ pub struct RunResult {
     pub elapsed_ms: f64,
     /// sha256 of the image, hex.
     pub image_sha256: String,
-    /// The result cache key's digest (see [`CacheKey::digest`]).
+    /// The result cache key's digest (see [`crate::cache::CacheKey::digest`]).
     pub cache_key: String,
     /// The detector plugin that answered, and its build.
     pub plugin: PluginRun,

@@ -358,7 +358,7 @@ mod tests {
         assert!(sample_ratio(&[700, 300], &[50, 50]).unwrap().1 < 1e-3);
         // 900/100 at 90/10 fits.
         assert!(sample_ratio(&[900, 100], &[90, 10]).unwrap().1 > 0.5);
-        assert_eq!(sample_ratio(&[5, 1, 0], &[1, 1, 0]).unwrap().1 > 0.0, true);
+        assert!(sample_ratio(&[5, 1, 0], &[1, 1, 0]).unwrap().1 > 0.0);
         assert_eq!(sample_ratio(&[5, 1, 2], &[1, 1, 0]).unwrap().1, 0.0);
         assert!(sample_ratio(&[0, 0], &[1, 1]).is_none());
     }

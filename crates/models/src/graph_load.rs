@@ -12,7 +12,7 @@ use super::manifest::GraphFiles;
 use super::registry::{ModelEntry, RegistryOptions};
 use glint_nn::BackendKind;
 use glint_nn::graph_cache::{CacheUse, GraphCacheOutcome};
-use glint_nn::lazy::LazyGraph;
+use glint_nn::lazy;
 use glint_nn::libs;
 
 /// A version's graphs on one runtime.
@@ -53,7 +53,7 @@ pub(crate) fn load_version(entry: &ModelEntry, backend: BackendKind, options: &R
         };
         let name = load.name.clone();
         if options.lazy_graphs {
-            graphs.push((name.clone(), LazyGraph::new(&name, move || load.run().map(|(graph, _)| graph)), GraphCacheOutcome::Deferred));
+            graphs.push((name.clone(), lazy::deferred(&name, move || load.run().map(|(graph, _)| graph)), GraphCacheOutcome::Deferred));
         } else {
             // One after another: each runtime already spreads one graph's
             // compilation over the cores (loading them side by side was no faster on 2).

@@ -45,7 +45,7 @@ pub enum GraphCacheOutcome {
 pub struct GraphCache {
     root: PathBuf,
     digests: DigestMemo,
-    /// Past this size the entries used least recently are removed ([`super::graph_prune`]).
+    /// Past this size the entries used least recently are removed (`graph_prune.rs`).
     pub max_bytes: u64,
 }
 

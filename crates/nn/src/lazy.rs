@@ -19,14 +19,14 @@ pub struct LazyGraph {
     graph: OnceLock<Result<Graph, String>>,
 }
 
-impl LazyGraph {
-    /// A graph that `load` makes on first use (once, even if several threads ask at once).
-    pub fn new(name: &str, load: impl FnOnce() -> anyhow::Result<Graph> + Send + 'static) -> Graph {
-        let lazy = LazyGraph { name: name.to_string(), load: Mutex::new(Some(Box::new(load))), graph: OnceLock::new() };
-        Graph::from(Box::new(lazy) as Box<dyn BackendGraph>)
-    }
+/// Graph `name`, made by `load` on its first use (once, even if several threads ask at once).
+pub fn deferred(name: &str, load: impl FnOnce() -> anyhow::Result<Graph> + Send + 'static) -> Graph {
+    let lazy = LazyGraph { name: name.to_string(), load: Mutex::new(Some(Box::new(load))), graph: OnceLock::new() };
+    Graph::from(Box::new(lazy) as Box<dyn BackendGraph>)
+}
 
-    fn graph(&self) -> &Result<Graph, String> {
+impl LazyGraph {
+    fn loaded(&self) -> &Result<Graph, String> {
         self.graph.get_or_init(|| {
             let load = self.load.lock().unwrap_or_else(|p| p.into_inner()).take();
             match load {
@@ -39,7 +39,7 @@ impl LazyGraph {
 
 impl BackendGraph for LazyGraph {
     fn init_execution_context(&self) -> Result<ExecutionContext, BackendError> {
-        match super::no_panic(&self.name, || self.graph().as_ref().map_err(|e| fail(format!("graph {}: {e}", self.name)))) {
+        match super::no_panic(&self.name, || self.loaded().as_ref().map_err(|e| fail(format!("graph {}: {e}", self.name)))) {
             Ok(graph) => graph.init_execution_context(),
             Err(e) => Err(e),
         }
@@ -68,7 +68,7 @@ mod tests {
         let loads = Arc::new(AtomicUsize::new(0));
         let contexts = Arc::new(AtomicUsize::new(0));
         let (l, c) = (loads.clone(), contexts.clone());
-        let graph = LazyGraph::new("v/g", move || {
+        let graph = deferred("v/g", move || {
             l.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(std::time::Duration::from_millis(20));
             Ok(Graph::from(Box::new(Counted(c)) as Box<dyn BackendGraph>))
@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn a_failed_load_is_an_error_that_names_the_graph_every_time() {
-        let graph = LazyGraph::new("v/encoder", || anyhow::bail!("cannot read minilm.onnx"));
+        let graph = deferred("v/encoder", || anyhow::bail!("cannot read minilm.onnx"));
         for _ in 0..2 {
             crate::clear_last_error();
             assert!(graph.init_execution_context().is_err());

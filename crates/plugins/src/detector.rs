@@ -80,10 +80,10 @@ fn plugin_error(name: &str, e: WitError) -> GlintError {
         ErrorCode::Internal => ErrorKind::Plugin,
     };
     let mut message = e.message;
-    if kind == ErrorKind::Backend {
-        if let Some(detail) = glint_nn::take_last_error() {
-            message = format!("{message} ({detail})");
-        }
+    if kind == ErrorKind::Backend
+        && let Some(detail) = glint_nn::take_last_error()
+    {
+        message = format!("{message} ({detail})");
     }
     if kind == ErrorKind::Plugin {
         message = format!("plugin {name}: {message}");

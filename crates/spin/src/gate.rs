@@ -123,7 +123,7 @@ impl Gate {
 
 
     fn rate_limit(&self, principal: &Principal, peer: IpAddr, n: u64) -> Result<(), Refusal> {
-        let housekeeping = n % 1024 == 0;
+        let housekeeping = n.is_multiple_of(1024);
         let result = match (&principal.user, &self.users, &self.guests) {
             (Some(user), Some(users), _) => check(users, user, housekeeping).map_err(|s| (s, "your account")),
             (None, _, Some(guests)) => {

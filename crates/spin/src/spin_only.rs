@@ -5,7 +5,7 @@
 //! `glint up` links what Spin gives them and nothing of glint's own: WASI 0.2
 //! with no environment and no files but the manifest's `files`,
 //! wasi:http whose outbound requests are held to `allowed_outbound_hosts`
-//! ([`super::outbound`]), and `fermyon:spin/variables@2.0.0`. No model is
+//! (`outbound.rs`), and `fermyon:spin/variables@2.0.0`. No model is
 //! loaded and no database opened. This is how the edge build of the web app
 //! (`spin-edge.toml`) runs in front of a glint node without Spin installed.
 

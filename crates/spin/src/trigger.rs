@@ -1,6 +1,6 @@
 //! The HTTP trigger: serves the routes of spin.toml by running their app
 //! components (spin-sdk 7, `wasi:http/handler@0.3.0`), one store per request.
-//! In front of every component: a request id, the [`Gate`] (route table,
+//! In front of every component: a request id, the gate (`gate.rs`: route table,
 //! principal, role, CSRF, rate limit), the body-size limit, metrics, and an
 //! access log that records no query strings, bodies or headers.
 //! `GET /metrics`, `GET /api/audit`, `GET /api/openapi.json`, the live-change

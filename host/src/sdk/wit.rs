@@ -17,7 +17,7 @@ pub fn wasi_nn_wit(home: &Path) -> PathBuf {
     home.join("wit/deps/wasi-nn/wasi-nn.wit")
 }
 
-/// What [`write`] wrote.
+/// What [`write()`] wrote.
 #[derive(Debug)]
 pub struct Written {
     pub files: Vec<PathBuf>,
