@@ -2,18 +2,33 @@
 //! opened once, then each graph through the compiled-graph cache, either
 //! now or (with [`RegistryOptions::lazy_graphs`]) on its first use.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
 use wasmtime_wasi_nn::Graph;
 
-use super::manifest::GraphFiles;
-use super::registry::{ModelEntry, RegistryOptions};
+use super::manifest::{GraphFiles, ModelManifest};
 use glint_nn::BackendKind;
-use glint_nn::graph_cache::{CacheUse, GraphCacheOutcome};
+use glint_nn::graph_cache::{CacheUse, GraphCache, GraphCacheOutcome};
 use glint_nn::lazy;
-use glint_nn::libs;
+use glint_nn::libs::{self, RuntimeLibs};
+use glint_nn::onnx::OnnxOptions;
+
+/// How model versions are loaded.
+#[derive(Clone, Debug)]
+pub struct RegistryOptions {
+    /// Load every version with this backend instead of its manifest's default.
+    pub backend: Option<BackendKind>,
+    pub libs: RuntimeLibs,
+    pub onnx: OnnxOptions,
+    pub openvino: glint_nn::openvino::OpenvinoOptions,
+    /// Where compiled graphs are kept (`None`: compiled every time).
+    pub graph_cache: Option<GraphCache>,
+    /// Load each graph when a guest first uses it, not with its version (for a
+    /// one-shot `glint detect`; a server loads all, so that what is staged is checked).
+    pub lazy_graphs: bool,
+}
 
 /// A version's graphs on one runtime.
 pub(crate) struct VersionGraphs {
@@ -25,8 +40,15 @@ pub(crate) struct VersionGraphs {
     pub graphs: Vec<(String, Graph, GraphCacheOutcome)>,
 }
 
-/// Opens `backend`'s runtime and loads (or defers) each graph of `entry`.
-pub(crate) fn load_version(entry: &ModelEntry, backend: BackendKind, options: &RegistryOptions) -> anyhow::Result<VersionGraphs> {
+/// Opens `backend`'s runtime and loads (or defers) each graph of model
+/// version `model`, whose files are in `dir`.
+pub(crate) fn load_version(
+    model: &str,
+    dir: &Path,
+    manifest: &ModelManifest,
+    backend: BackendKind,
+    options: &RegistryOptions,
+) -> anyhow::Result<VersionGraphs> {
     let (runtime, version, device) = match backend {
         BackendKind::Onnx => {
             let v = libs::init_onnxruntime(&options.libs.onnxruntime, options.onnx.intra_threads).map_err(|e| anyhow!(e))?;
@@ -34,20 +56,20 @@ pub(crate) fn load_version(entry: &ModelEntry, backend: BackendKind, options: &R
         }
         BackendKind::Openvino => {
             let v = libs::init_openvino(&options.libs.openvino).map_err(|e| anyhow!(e))?;
-            ("openvino", v, format!("CPU ({})", entry.manifest.model.openvino_precision))
+            ("openvino", v, format!("CPU ({})", manifest.model.openvino_precision))
         }
     };
     let mut graphs = Vec::new();
-    for (key, files) in &entry.manifest.graphs {
+    for (key, files) in &manifest.graphs {
         let load = GraphLoad {
-            name: format!("{}/{key}", entry.name),
+            name: format!("{model}/{key}"),
             key: key.clone(),
-            model: entry.name.clone(),
-            dir: entry.dir.clone(),
+            model: model.to_string(),
+            dir: dir.to_path_buf(),
             files: files.clone(),
             backend,
-            precision: entry.manifest.model.openvino_precision.clone(),
-            available: format!("{:?}", entry.manifest.backends()),
+            precision: manifest.model.openvino_precision.clone(),
+            available: format!("{:?}", manifest.backends()),
             runtime_version: version.clone(),
             options: options.clone(),
         };

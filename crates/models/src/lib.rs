@@ -6,4 +6,5 @@ mod manifest;
 mod registry;
 
 pub use manifest::{GraphFiles, ModelManifest, SourcePackage};
-pub use registry::{GraphSnapshot, LoadedModel, ModelEntry, ModelRegistry, ModelView, RegistryOptions, StageError, Staged};
+pub use graph_load::RegistryOptions;
+pub use registry::{GraphSnapshot, LoadedModel, ModelEntry, ModelRegistry, ModelView, StageError, Staged};

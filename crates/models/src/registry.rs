@@ -22,31 +22,14 @@ use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use wasmtime_wasi_nn::{Graph, GraphRegistry};
 
-use super::graph_load::{VersionGraphs, load_version};
+use super::graph_load::{RegistryOptions, VersionGraphs, load_version};
 use super::manifest::ModelManifest;
 use glint_common::error::{ErrorKind, GlintError};
-use glint_nn::libs::RuntimeLibs;
-use glint_nn::graph_cache::{GraphCache, GraphCacheOutcome};
-use glint_nn::onnx::OnnxOptions;
+use glint_nn::graph_cache::GraphCacheOutcome;
 use glint_nn::BackendKind;
 
 /// Largest asset a plugin may read through `glint:plugins/models`.
 const MAX_ASSET_BYTES: u64 = 64 << 20;
-
-/// How model versions are loaded.
-#[derive(Clone, Debug)]
-pub struct RegistryOptions {
-    /// Load every version with this backend instead of its manifest's default.
-    pub backend: Option<BackendKind>,
-    pub libs: RuntimeLibs,
-    pub onnx: OnnxOptions,
-    pub openvino: glint_nn::openvino::OpenvinoOptions,
-    /// Where compiled graphs are kept (`None`: compiled every time).
-    pub graph_cache: Option<GraphCache>,
-    /// Load each graph when a guest first uses it, not with its version (for a
-    /// one-shot `glint detect`; a server loads all, so that what is staged is checked).
-    pub lazy_graphs: bool,
-}
 
 /// An installed model version (its manifest was found and parsed).
 #[derive(Debug)]
@@ -358,7 +341,7 @@ impl ModelRegistry {
         let started = Instant::now();
         let backend = self.backend_for(&entry);
         let VersionGraphs { runtime, device, graphs } =
-            load_version(&entry, backend, &self.options).map_err(|e| StageError::new("graphs", format!("{e:#}")))?;
+            load_version(&entry.name, &entry.dir, &entry.manifest, backend, &self.options).map_err(|e| StageError::new("graphs", format!("{e:#}")))?;
         let graph_cache = overall(graphs.iter().map(|(_, _, outcome)| *outcome));
         let graphs = graphs.into_iter().map(|(name, graph, _)| (name, graph)).collect();
         let load_ms = started.elapsed().as_millis() as u64;
