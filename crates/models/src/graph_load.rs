@@ -75,7 +75,8 @@ pub(crate) fn load_version(
         };
         let name = load.name.clone();
         if options.lazy_graphs {
-            graphs.push((name.clone(), lazy::deferred(&name, move || load.run().map(|(graph, _)| graph)), GraphCacheOutcome::Deferred));
+            let graph = lazy::deferred(&name, move || load.run().map(|(graph, _)| graph));
+            graphs.push((name, graph, GraphCacheOutcome::Deferred));
         } else {
             // One after another: each runtime already spreads one graph's
             // compilation over the cores (loading them side by side was no faster on 2).

@@ -39,10 +39,8 @@ impl LazyGraph {
 
 impl BackendGraph for LazyGraph {
     fn init_execution_context(&self) -> Result<ExecutionContext, BackendError> {
-        match super::no_panic(&self.name, || self.loaded().as_ref().map_err(|e| fail(format!("graph {}: {e}", self.name)))) {
-            Ok(graph) => graph.init_execution_context(),
-            Err(e) => Err(e),
-        }
+        let graph = super::no_panic(&self.name, || self.loaded().as_ref().map_err(|e| fail(format!("graph {}: {e}", self.name))))?;
+        graph.init_execution_context()
     }
 }
 

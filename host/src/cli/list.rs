@@ -33,8 +33,7 @@ fn model_rows(models: &ModelRegistry) -> Vec<ModelRow> {
 }
 
 pub fn models(config: Config, json: bool) -> anyhow::Result<()> {
-    let options = glint::models::RegistryOptions { lazy_graphs: false, ..config.models };
-    let models = ModelRegistry::open(&config.models_dir, options)?;
+    let models = ModelRegistry::open(&config.models_dir, config.models)?;
     let rows = model_rows(&models);
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
