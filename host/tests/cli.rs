@@ -75,6 +75,48 @@ fn detect_loads_the_sentence_encoder_only_when_a_phrase_needs_it() {
     }
 }
 
+/// The COCO names' embeddings are derived once per model version: the first
+/// process that needs them keeps them in the cache folder, later ones read
+/// them back (and match phrases exactly as the first did), and a truncated
+/// entry is dropped and derived again.
+#[test]
+fn label_embeddings_are_derived_once_and_a_truncated_entry_is_derived_again() {
+    let cache = std::env::temp_dir().join(format!("glint-derived-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let env = [("GLINT_CACHE", cache.to_str().unwrap()), ("GLINT_LOG", "info,glint_models::derived=debug")];
+    let run = |prompt: &str| {
+        let o = glint(&["--backend", "onnx", "detect", "--image", "samples/chelsea.png", "--prompt", prompt], &env);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(json["detections"][0]["label"], "cat", "{prompt}: {json}");
+        (json["phrases"][0].clone(), stderr(&o))
+    };
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(cache.join("derived")).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default()
+    };
+
+    let (_, log) = run("a cat");
+    assert!(entries().is_empty() && !log.contains("derived value"), "the tables answer \"a cat\": {log}");
+
+    let (first, log) = run("a kitty");
+    assert_eq!(first["method"], "embedding", "{first}");
+    assert!(log.contains("derived value kept") && !log.contains("read from the cache"), "{log}");
+    let kept = entries();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let whole = std::fs::read(&kept[0]).unwrap();
+
+    let (again, log) = run("a kitty");
+    assert!(log.contains("derived value read from the cache") && !log.contains("derived value kept"), "{log}");
+    assert_eq!(again, first, "the kept embeddings match the phrase exactly as the computed ones did");
+
+    std::fs::write(&kept[0], &whole[..whole.len() / 2]).unwrap();
+    let (rebuilt, log) = run("a kitty");
+    assert!(log.contains("derived value rejected") && log.contains("derived value kept"), "{log}");
+    assert_eq!(rebuilt, first);
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), whole, "derived again, the same bytes");
+    std::fs::remove_dir_all(&cache).unwrap();
+}
+
 #[test]
 fn models_and_plugins_list() {
     let o = glint(&["models", "list", "--json"], &[]);
@@ -93,7 +135,7 @@ fn models_and_plugins_list() {
     let plugins: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let p = plugins.as_array().unwrap().iter().find(|p| p["name"] == "detect").expect("detect plugin");
     assert_eq!(p["world"], "detect-plugin");
-    assert!(p["exports"].to_string().contains("glint:plugins/detector@0.5.0"));
+    assert!(p["exports"].to_string().contains("glint:plugins/detector@0.6.0"));
     assert!(p["imports"].to_string().contains("wasi:nn/graph"));
     let table = glint(&["plugins", "list"], &[]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("detect-plugin"));

@@ -201,11 +201,11 @@ fn components_for_another_version_or_with_ungranted_imports_are_refused_by_name(
     assert!(out.status.success());
     let wit = parent.join("old-version/wit/glint.wit");
     let text = std::fs::read_to_string(&wit).unwrap();
-    std::fs::write(&wit, text.replace("package glint:plugins@0.5.0;", "package glint:plugins@0.3.0;")).unwrap();
+    std::fs::write(&wit, text.replace("package glint:plugins@0.6.0;", "package glint:plugins@0.3.0;")).unwrap();
     std::fs::remove_file(parent.join("old-version/wit/worlds.wit")).unwrap();
     build(&parent.join("old-version"));
     let (accepted, said) = check(&parent.join("old-version/old-version.wasm"));
-    assert!(!accepted && said.contains("glint:plugins/auditor@0.3.0") && said.contains("this glint implements glint:plugins@0.5.0"), "{said}");
+    assert!(!accepted && said.contains("glint:plugins/auditor@0.3.0") && said.contains("this glint implements glint:plugins@0.6.0"), "{said}");
 
     // JavaScript with componentize-js's fetch support left on: it imports wasi:http.
     let dir = parent.join("wants-http");

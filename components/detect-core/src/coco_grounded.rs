@@ -9,12 +9,16 @@ use crate::text_encoder::{TextEncoder, cosine};
 use crate::{coco, phrases, ssd};
 use crate::{Assets, Detection, Error, Family, Inference, PhraseMatch, Request, Response};
 
+/// The derived-value key of the COCO names' embeddings (`vectors_to_bytes` layout).
+const LABEL_EMBEDDINGS: &str = "coco-label-embeddings.v1";
+
 pub struct CocoGrounded {
     version: String,
     cfg: CocoGroundedConfig,
     pre: Preprocess,
     encoder: TextEncoder,
-    /// Unit-length embeddings of `coco::LABELS`, computed on first need.
+    /// Unit-length embeddings of `coco::LABELS`: on first need, read from
+    /// the host's derived values, else computed once and kept there.
     label_embeddings: Option<Vec<Vec<f32>>>,
 }
 
@@ -52,6 +56,7 @@ impl CocoGrounded {
     pub fn map_phrases(
         &mut self,
         nn: &mut dyn Inference,
+        assets: &dyn Assets,
         phrases: &[String],
         embedded: &[Option<Vec<f32>>],
     ) -> Result<Vec<PhraseMatch>, Error> {
@@ -68,11 +73,8 @@ impl CocoGrounded {
         if open.is_empty() {
             return Ok(matches);
         }
-        if self.label_embeddings.is_none() {
-            let names: Vec<&str> = coco::LABELS.iter().map(|(_, n)| *n).collect();
-            self.label_embeddings = Some(self.encoder.embed(nn, &names)?);
-        }
-        let labels = self.label_embeddings.as_ref().expect("computed above");
+        let threshold = self.cfg.phrase_threshold;
+        let labels = self.label_embeddings(nn, assets)?;
         for (i, e) in open {
             let (best, sim) = labels
                 .iter()
@@ -81,12 +83,33 @@ impl CocoGrounded {
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .expect("80 labels");
             matches[i].similarity = sim;
-            if sim >= self.cfg.phrase_threshold {
+            if sim >= threshold {
                 matches[i].label = Some(coco::LABELS[best].1.to_string());
                 matches[i].method = "embedding";
             }
         }
         Ok(matches)
+    }
+
+    /// The embeddings of the 80 COCO names: kept by this instance, else kept
+    /// by the host for this version (derived once by some instance, in this
+    /// process or an earlier one), else computed now and handed to the host.
+    fn label_embeddings(&mut self, nn: &mut dyn Inference, assets: &dyn Assets) -> Result<&[Vec<f32>], Error> {
+        if self.label_embeddings.is_none() {
+            let kept = assets.derived(&self.version, LABEL_EMBEDDINGS).and_then(|b| vectors_from_bytes(&b, coco::LABELS.len()));
+            let labels = match kept {
+                Some(labels) => labels,
+                None => {
+                    let names: Vec<&str> = coco::LABELS.iter().map(|(_, n)| *n).collect();
+                    let labels = self.encoder.embed(nn, &names)?;
+                    // Not kept is not lost: this instance has them, and the next computes them again.
+                    let _ = assets.keep_derived(&self.version, LABEL_EMBEDDINGS, &vectors_to_bytes(&labels));
+                    labels
+                }
+            };
+            self.label_embeddings = Some(labels);
+        }
+        Ok(self.label_embeddings.as_deref().expect("set above"))
     }
 
     /// The prompt's phrases as `phrases::extract` reads them; in a caption,
@@ -95,6 +118,7 @@ impl CocoGrounded {
     pub fn read_prompt(
         &mut self,
         nn: &mut dyn Inference,
+        assets: &dyn Assets,
         prompt: &str,
         limits: &crate::Limits,
         known: &dyn Fn(&str) -> bool,
@@ -106,7 +130,7 @@ impl CocoGrounded {
         }
         let words: Vec<String> = caption.other_words.iter().map(|w| w.text.clone()).collect();
         let embedded = self.embed_open_phrases(nn, &words)?;
-        let mapped = self.map_phrases(nn, &words, &embedded)?;
+        let mapped = self.map_phrases(nn, assets, &words, &embedded)?;
         let mut all = caption.known;
         all.extend(caption.other_words.into_iter().zip(mapped).filter(|(_, m)| m.method == "embedding").map(|(w, _)| w));
         if all.len() < 2 || all.len() > phrases::MAX_PHRASES {
@@ -152,13 +176,13 @@ impl CocoGrounded {
 }
 
 impl Family for CocoGrounded {
-    fn detect(&mut self, nn: &mut dyn Inference, req: &Request) -> Result<Response, Error> {
-        let phrases = self.read_prompt(nn, req.prompt, &req.limits, &|p| phrases::table_match(p).is_some())?;
+    fn detect(&mut self, nn: &mut dyn Inference, assets: &dyn Assets, req: &Request) -> Result<Response, Error> {
+        let phrases = self.read_prompt(nn, assets, req.prompt, &req.limits, &|p| phrases::table_match(p).is_some())?;
         let texts: Vec<String> = phrases.iter().map(|p| p.text.clone()).collect();
         let img = decode(req.image, req.limits.max_pixels)?;
         let (width, height) = img.dimensions();
         let embedded = self.embed_open_phrases(nn, &texts)?;
-        let mut matches = self.map_phrases(nn, &texts, &embedded)?;
+        let mut matches = self.map_phrases(nn, assets, &texts, &embedded)?;
         for (m, p) in matches.iter_mut().zip(&phrases) {
             m.span = p.span;
         }
@@ -170,5 +194,48 @@ impl Family for CocoGrounded {
         detections.sort_by(|a, b| b.score.total_cmp(&a.score));
         response.detections = detections;
         Ok(response)
+    }
+}
+
+/// Vectors of one width as bytes: the width (u32 LE), then every value (f32 LE).
+fn vectors_to_bytes(vectors: &[Vec<f32>]) -> Vec<u8> {
+    let width = vectors.first().map_or(0, Vec::len);
+    let mut out = Vec::with_capacity(4 + 4 * width * vectors.len());
+    out.extend_from_slice(&(width as u32).to_le_bytes());
+    vectors.iter().flatten().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    out
+}
+
+/// `rows` vectors read back from [`vectors_to_bytes`]' layout; `None` unless
+/// the bytes hold exactly that many finite vectors of a non-zero width.
+fn vectors_from_bytes(bytes: &[u8], rows: usize) -> Option<Vec<Vec<f32>>> {
+    let width = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let values = &bytes[4..];
+    if width == 0 || values.len() != 4 * width * rows {
+        return None;
+    }
+    let floats: Vec<f32> = values.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    if !floats.iter().all(|x| x.is_finite()) {
+        return None;
+    }
+    Some(floats.chunks_exact(width).map(<[f32]>::to_vec).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{vectors_from_bytes, vectors_to_bytes};
+
+    #[test]
+    fn label_vectors_round_trip_and_malformed_bytes_are_refused() {
+        let v = vec![vec![0.5, -1.0, 2.0], vec![0.0, 1e-7, -3.5]];
+        let bytes = vectors_to_bytes(&v);
+        assert_eq!(vectors_from_bytes(&bytes, 2), Some(v));
+        assert_eq!(vectors_from_bytes(&bytes, 3), None, "another row count");
+        assert_eq!(vectors_from_bytes(&bytes[..bytes.len() - 1], 2), None, "truncated");
+        assert_eq!(vectors_from_bytes(&bytes[..3], 2), None, "no width");
+        assert_eq!(vectors_from_bytes(&[0, 0, 0, 0], 0), None, "zero width");
+        let mut nan = bytes.clone();
+        nan[4..8].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert_eq!(vectors_from_bytes(&nan, 2), None, "not finite");
     }
 }

@@ -32,10 +32,21 @@ pub trait Inference {
     fn compute(&mut self, graph: &str, inputs: Vec<Tensor>) -> Result<Vec<Tensor>, Error>;
 }
 
-/// Read-only access to installed model versions (manifest text and declared assets).
+/// Access to installed model versions: manifest text and declared assets,
+/// and the values derived from a version that the host keeps once for all
+/// instances and processes (`glint:plugins/models`' `derived`).
 pub trait Assets {
     fn manifest(&self, version: &str) -> Result<String, Error>;
     fn asset(&self, version: &str, key: &str) -> Result<Vec<u8>, Error>;
+    /// The value kept under `key` for `version`, if any (none by default).
+    fn derived(&self, _version: &str, _key: &str) -> Option<Vec<u8>> {
+        None
+    }
+    /// Keeps `value` under `key` for `version` (nowhere by default). Callers
+    /// may ignore an error: they still hold the value.
+    fn keep_derived(&self, _version: &str, _key: &str, _value: &[u8]) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// Limits one request must respect.
@@ -117,7 +128,7 @@ pub struct Response {
 /// A loaded model version of one family; keeps what is expensive to rebuild
 /// (tokenizers, label embeddings) between requests.
 trait Family {
-    fn detect(&mut self, nn: &mut dyn Inference, req: &Request) -> Result<Response, Error>;
+    fn detect(&mut self, nn: &mut dyn Inference, assets: &dyn Assets, req: &Request) -> Result<Response, Error>;
 }
 
 /// The detector: loads model versions on first use and keeps them.
@@ -149,7 +160,7 @@ impl Detector {
             self.loaded.insert(req.model.to_string(), family);
         }
         let family = self.loaded.get_mut(req.model).expect("inserted above");
-        family.detect(nn, req)
+        family.detect(nn, assets, req)
     }
 }
 

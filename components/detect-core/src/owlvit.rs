@@ -43,7 +43,7 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 impl Family for OwlVit {
-    fn detect(&mut self, nn: &mut dyn Inference, req: &Request) -> Result<Response, Error> {
+    fn detect(&mut self, nn: &mut dyn Inference, _assets: &dyn Assets, req: &Request) -> Result<Response, Error> {
         let found = phrases::extract(req.prompt, &req.limits, &|_| false)?;
         let phrases: Vec<String> = found.iter().map(|p| p.text.clone()).collect();
         let img = decode(req.image, req.limits.max_pixels)?;

@@ -39,6 +39,12 @@ impl core::Assets for HostModels {
     fn asset(&self, version: &str, key: &str) -> Result<Vec<u8>, core::Error> {
         models::asset(version, key).map_err(from_wit)
     }
+    fn derived(&self, version: &str, key: &str) -> Option<Vec<u8>> {
+        models::derived(version, key)
+    }
+    fn keep_derived(&self, version: &str, key: &str, value: &[u8]) -> Result<(), core::Error> {
+        models::keep_derived(version, key, value).map_err(from_wit)
+    }
 }
 
 impl Guest for Component {

@@ -65,6 +65,7 @@ impl Config {
                 openvino: Default::default(),
                 graph_cache: glint_common::cache_home::cache_home().map(|c| GraphCache::new(c.join("graphs"))),
                 lazy_graphs: false,
+                derived_values: glint_common::cache_home::cache_home().map(|c| c.join("derived")),
             },
             engine: EngineOptions::default(),
             limits: RequestLimits::default(),

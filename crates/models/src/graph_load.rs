@@ -28,6 +28,8 @@ pub struct RegistryOptions {
     /// Load each graph when a guest first uses it, not with its version (for a
     /// one-shot `glint detect`; a server loads all, so that what is staged is checked).
     pub lazy_graphs: bool,
+    /// Where plugins' derived values are kept across processes (`None`: in memory only).
+    pub derived_values: Option<PathBuf>,
 }
 
 /// A version's graphs on one runtime.

@@ -1,6 +1,7 @@
 //! Model versions: `models/<version>/model.toml` manifests and the named
 //! graph registry that wasi-nn's `load-by-name` resolves against.
 
+pub mod derived;
 mod graph_load;
 mod manifest;
 mod registry;

@@ -22,6 +22,7 @@ use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use wasmtime_wasi_nn::{Graph, GraphRegistry};
 
+use super::derived::{DerivedKey, DerivedValues};
 use super::graph_load::{RegistryOptions, VersionGraphs, load_version};
 use super::manifest::ModelManifest;
 use glint_common::error::{ErrorKind, GlintError};
@@ -123,6 +124,10 @@ pub struct ModelView {
     /// Bumped whenever a version that plugins may have cached (its
     /// tokenizer, its label embeddings) changes or goes away.
     pub generation: u64,
+    /// Each loaded version's runtime and device (what its derived values are keyed by).
+    runtimes: BTreeMap<String, String>,
+    /// Plugins' derived values, shared by every view of one registry.
+    derived: Arc<DerivedValues>,
 }
 
 impl ModelView {
@@ -161,6 +166,33 @@ impl ModelView {
         read().map_err(|e| {
             GlintError::new(ErrorKind::Backend, format!("model {version}: asset {key} ({}): {e}", path.display()))
         })
+    }
+
+    /// The value plugin `plugin` (its sha256) derived from loaded version
+    /// `version` and kept under `key`, if any (see [`DerivedValues`]).
+    pub fn derived(&self, plugin: &str, version: &str, key: &str) -> Option<Arc<Vec<u8>>> {
+        let entry = self.entries.get(version)?;
+        let runtime = self.runtimes.get(version)?;
+        self.derived.get(&DerivedKey { plugin, build: &entry.build, runtime, key })
+    }
+
+    /// Keeps `value` as [`ModelView::derived`]'s answer for the same arguments.
+    pub fn keep_derived(&self, plugin: &str, version: &str, key: &str, value: Vec<u8>) -> Result<(), GlintError> {
+        let entry = self.entry(version)?;
+        let runtime = self.runtimes.get(version).ok_or_else(|| {
+            GlintError::new(ErrorKind::UnknownModel, format!("model {version} is not loaded: it has no derived values"))
+        })?;
+        self.derived.keep(&DerivedKey { plugin, build: &entry.build, runtime, key }, value).map_err(|e| GlintError::new(ErrorKind::InvalidInput, e))
+    }
+
+    /// This view with `name` loaded on `loaded` (or, with `None`, gone).
+    fn with_runtime(&self, name: &str, loaded: Option<&LoadedModel>) -> BTreeMap<String, String> {
+        let mut runtimes = self.runtimes.clone();
+        match loaded {
+            Some(l) => runtimes.insert(name.to_string(), format!("{} {}", l.runtime, l.device)),
+            None => runtimes.remove(name),
+        };
+        runtimes
     }
 
     /// What wasi-nn resolves names against.
@@ -203,7 +235,8 @@ impl ModelRegistry {
             let entry = found.map_err(|e| anyhow!("{}", e.reason))?;
             entries.insert(entry.name.clone(), Arc::new(entry));
         }
-        let view = ModelView { entries, graphs: Arc::new(HashMap::new()), generation: 0 };
+        let derived = Arc::new(DerivedValues::new(options.derived_values.clone()));
+        let view = ModelView { entries, graphs: Arc::new(HashMap::new()), generation: 0, runtimes: BTreeMap::new(), derived };
         Ok(ModelRegistry {
             dir: dir.to_path_buf(),
             current: ArcSwap::from_pointee(view),
@@ -300,7 +333,13 @@ impl ModelRegistry {
         let live = self.view();
         let mut entries = live.entries.clone();
         entries.insert(staged.entry.name.clone(), staged.entry.clone());
-        ModelView { entries, graphs: live.with_graphs(&staged.entry.name, staged.graphs.clone()), generation: live.generation + 1 }
+        ModelView {
+            entries,
+            graphs: live.with_graphs(&staged.entry.name, staged.graphs.clone()),
+            generation: live.generation + 1,
+            runtimes: live.with_runtime(&staged.entry.name, Some(&staged.loaded)),
+            derived: live.derived.clone(),
+        }
     }
 
     /// Puts a staged version into service in one swap. Calls already running
@@ -316,7 +355,13 @@ impl ModelRegistry {
         let live = self.view();
         let mut entries = live.entries.clone();
         entries.remove(name);
-        let view = ModelView { entries, graphs: live.with_graphs(name, Vec::new()), generation: live.generation + 1 };
+        let view = ModelView {
+            entries,
+            graphs: live.with_graphs(name, Vec::new()),
+            generation: live.generation + 1,
+            runtimes: live.with_runtime(name, None),
+            derived: live.derived.clone(),
+        };
         self.current.store(Arc::new(view));
         self.loaded.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
         tracing::info!(model = name, "model version removed");
@@ -330,7 +375,13 @@ impl ModelRegistry {
         // Plugins cache per version name: a version that changed invalidates their warm instances.
         let changed = replaced.is_some_and(|old| old.build != staged.entry.build) || self.loaded(&name).is_some();
         let generation = live.generation + u64::from(changed);
-        let view = ModelView { entries, graphs: live.with_graphs(&name, staged.graphs), generation };
+        let view = ModelView {
+            entries,
+            graphs: live.with_graphs(&name, staged.graphs),
+            generation,
+            runtimes: live.with_runtime(&name, Some(&staged.loaded)),
+            derived: live.derived.clone(),
+        };
         self.current.store(Arc::new(view));
         let l = &staged.loaded;
         tracing::info!(model = name, build = staged.entry.build, backend = %l.backend, ms = l.load_ms, graph_cache = ?l.graph_cache, "model version loaded");

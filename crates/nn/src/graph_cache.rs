@@ -232,7 +232,7 @@ fn check_seal(dir: &Path) -> Result<Option<BTreeMap<String, Sealed>>, String> {
 }
 
 /// The CPU's model name and instruction-set flags (what kernels are chosen by).
-fn cpu_identity() -> String {
+pub fn cpu_identity() -> String {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let field = |k: &str| {
         info.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_once(':')).map_or("", |(_, v)| v.trim()).to_string()

@@ -25,7 +25,7 @@ impl PluginRegistry {
         let name = &plugin.info.name;
         let failed = |m: String| GlintError::new(ErrorKind::Plugin, format!("allocator {name}: {m}"));
         let pre = plugin.allocator.as_ref().ok_or_else(|| failed(format!("it is a {:?}, not an allocator", plugin.info.world)))?;
-        let state = HostState::new(Models::Live(self.models.clone()), self.engine.options.max_memory_bytes);
+        let state = HostState::new(&plugin.info.sha256, Models::Live(self.models.clone()), self.engine.options.max_memory_bytes);
         let mut store = Store::new(&self.engine.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(self.engine.deadline_ticks());

@@ -122,7 +122,7 @@ impl PluginRegistry {
             Some(w) => w,
             None => {
                 let models = fixed.unwrap_or_else(|| Models::Live(self.models.clone()));
-                let state = HostState::new(models, self.engine.options.max_memory_bytes);
+                let state = HostState::new(&plugin.info.sha256, models, self.engine.options.max_memory_bytes);
                 let mut store = Store::new(&self.engine.engine, state);
                 store.limiter(|s| &mut s.limits);
                 store.set_epoch_deadline((deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);

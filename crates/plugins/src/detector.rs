@@ -44,7 +44,7 @@ impl PluginRegistry {
         let pre = plugin.detector.as_ref().ok_or_else(|| {
             GlintError::new(ErrorKind::UnknownPlugin, format!("plugin {name} is a {:?}, not a detector", plugin.info.world))
         })?;
-        let state = HostState::new(models, self.engine.options.max_memory_bytes);
+        let state = HostState::new(&plugin.info.sha256, models, self.engine.options.max_memory_bytes);
         let mut store = Store::new(&self.engine.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(self.engine.deadline_ticks());

@@ -15,8 +15,8 @@ use glint_common::error::{ErrorKind, GlintError};
 
 impl PluginRegistry {
     /// The formats an exporter plugin declares (asked once, when it is prepared).
-    pub(super) fn exporter_formats(&self, pre: &super::bindings::exporter::ExportPluginPre<HostState>, name: &str) -> Result<Vec<Format>, String> {
-        let (mut store, plugin) = self.new_exporter(pre).map_err(|e| format!("it does not start: {e:#}"))?;
+    pub(super) fn exporter_formats(&self, pre: &super::bindings::exporter::ExportPluginPre<HostState>, name: &str, sha256: &str) -> Result<Vec<Format>, String> {
+        let (mut store, plugin) = self.new_exporter(pre, sha256).map_err(|e| format!("it does not start: {e:#}"))?;
         let formats = plugin.glint_plugins_exporter().call_formats(&mut store).map_err(|e| format!("formats() failed: {e:#}"))?;
         if formats.is_empty() {
             return Err("it declares no format".into());
@@ -30,8 +30,8 @@ impl PluginRegistry {
         Ok(formats)
     }
 
-    fn new_exporter(&self, pre: &super::bindings::exporter::ExportPluginPre<HostState>) -> wasmtime::Result<(Store<HostState>, ExportPlugin)> {
-        let state = HostState::new(Models::Live(self.models.clone()), self.engine.options.max_memory_bytes);
+    fn new_exporter(&self, pre: &super::bindings::exporter::ExportPluginPre<HostState>, sha256: &str) -> wasmtime::Result<(Store<HostState>, ExportPlugin)> {
+        let state = HostState::new(sha256, Models::Live(self.models.clone()), self.engine.options.max_memory_bytes);
         let mut store = Store::new(&self.engine.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(self.engine.deadline_ticks());
@@ -45,7 +45,7 @@ impl PluginRegistry {
         let failed = |m: String| GlintError::new(ErrorKind::Plugin, format!("exporter {name}: {m}"));
         let pre = plugin.exporter.as_ref().ok_or_else(|| failed(format!("it is a {:?}, not an exporter", plugin.info.world)))?;
         let declared = plugin.info.formats.iter().find(|f| f.name == format).ok_or_else(|| failed(format!("it does not write {format:?}")))?;
-        let (mut store, instance) = self.new_exporter(pre).map_err(|e| failed(format!("it does not start: {e:#}")))?;
+        let (mut store, instance) = self.new_exporter(pre, &plugin.info.sha256).map_err(|e| failed(format!("it does not start: {e:#}")))?;
         let written = instance.glint_plugins_exporter().call_export(&mut store, format, report).map_err(|trap| {
             let message = match trap.downcast_ref::<wasmtime::Trap>() {
                 Some(wasmtime::Trap::Interrupt) => {

@@ -29,4 +29,4 @@ pub use state::{HostState, Models};
 
 /// The WIT package version this host implements.
 pub const WIT_PACKAGE: &str = "glint:plugins";
-pub const WIT_VERSION: &str = "0.5.0";
+pub const WIT_VERSION: &str = "0.6.0";

@@ -107,9 +107,9 @@ mod tests {
 
     #[test]
     fn world_from_exports() {
-        assert_eq!(world_of(&["glint:plugins/detector@0.5.0".into()]).unwrap(), PluginWorld::DetectPlugin);
+        assert_eq!(world_of(&["glint:plugins/detector@0.6.0".into()]).unwrap(), PluginWorld::DetectPlugin);
         let e = world_of(&["glint:plugins/detector@0.3.0".into()]).unwrap_err().to_string();
-        assert!(e.contains("0.3.0") && e.contains("0.5.0"), "{e}");
+        assert!(e.contains("0.3.0") && e.contains("0.6.0"), "{e}");
         assert!(world_of(&["wasi:http/handler@0.3.0".into()]).is_err());
     }
 }

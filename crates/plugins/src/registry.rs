@@ -101,6 +101,7 @@ impl PluginRegistry {
         if let Some(why) = inspect::ungranted(&declared.imports) {
             return Err(CandidateError::new("imports", why));
         }
+        let sha256 = hex::encode(Sha256::digest(wasm));
         let started = Instant::now();
         let (component, cache) = self.engine.compile(wasm).map_err(|e| CandidateError::new("compile", format!("{e:#}")))?;
         let compile_ms = started.elapsed().as_millis() as u64;
@@ -125,7 +126,7 @@ impl PluginRegistry {
             PluginWorld::AuditPlugin => auditor = Some(AuditorHostPre::new(pre).map_err(typed)?),
             PluginWorld::ExportPlugin => {
                 let e = ExportPluginPre::new(pre).map_err(typed)?;
-                formats = self.exporter_formats(&e, name).map_err(|m| CandidateError::new("link", m))?;
+                formats = self.exporter_formats(&e, name, &sha256).map_err(|m| CandidateError::new("link", m))?;
                 exporter = Some(e);
             }
             PluginWorld::AbPlugin => allocator = Some(super::bindings::allocator::AbPluginPre::new(pre).map_err(typed)?),
@@ -133,7 +134,7 @@ impl PluginRegistry {
         let info = PluginInfo {
             name: name.to_string(),
             path: path.to_path_buf(),
-            sha256: hex::encode(Sha256::digest(wasm)),
+            sha256,
             bytes: wasm.len() as u64,
             world,
             imports,

@@ -39,13 +39,15 @@ pub struct HostState {
     pub(crate) nn: WasiNnCtx,
     pub(crate) limits: StoreLimits,
     models: Models,
+    /// The sha256 of the plugin this store runs: its derived values are its own.
+    plugin: String,
     /// The view of the current call: manifests, assets and graphs all come
     /// from it, so a call never mixes two builds of a version.
     view: Arc<ModelView>,
 }
 
 impl HostState {
-    pub fn new(models: Models, max_memory_bytes: usize) -> HostState {
+    pub fn new(plugin_sha256: &str, models: Models, max_memory_bytes: usize) -> HostState {
         let view = models.view();
         HostState {
             table: ResourceTable::new(),
@@ -53,6 +55,7 @@ impl HostState {
             nn: nn_context(&view),
             limits: StoreLimitsBuilder::new().memory_size(max_memory_bytes).instances(64).trap_on_grow_failure(true).build(),
             models,
+            plugin: plugin_sha256.to_string(),
             view,
         }
     }
@@ -89,6 +92,14 @@ impl models::Host for HostState {
 
     fn asset(&mut self, version: String, key: String) -> Result<Vec<u8>, types::Error> {
         self.view.asset(&version, &key).map_err(to_wit)
+    }
+
+    fn derived(&mut self, version: String, key: String) -> Option<Vec<u8>> {
+        self.view.derived(&self.plugin, &version, &key).map(|v| v.to_vec())
+    }
+
+    fn keep_derived(&mut self, version: String, key: String, value: Vec<u8>) -> Result<(), types::Error> {
+        self.view.keep_derived(&self.plugin, &version, &key, value).map_err(to_wit)
     }
 }
 

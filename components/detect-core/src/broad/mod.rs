@@ -101,6 +101,7 @@ impl Broad {
     fn understand(
         &mut self,
         nn: &mut dyn Inference,
+        assets: &dyn Assets,
         found: &[phrases::Phrase],
     ) -> Result<(Vec<PhraseMatch>, Vec<Scoring>), Error> {
         let texts: Vec<String> = found.iter().map(|p| p.text.clone()).collect();
@@ -137,7 +138,7 @@ impl Broad {
             .zip(&embedded)
             .map(|(t, e)| if t.is_empty() || phrases::table_match(t).is_some() { None } else { e.clone() })
             .collect();
-        let mut matches = self.coco.map_phrases(nn, &unknown, &for_coco)?;
+        let mut matches = self.coco.map_phrases(nn, assets, &unknown, &for_coco)?;
         let mut scoring = Vec::with_capacity(found.len());
         for (i, m) in matches.iter_mut().enumerate() {
             m.phrase = texts[i].clone();
@@ -321,13 +322,13 @@ impl Broad {
 }
 
 impl Family for Broad {
-    fn detect(&mut self, nn: &mut dyn Inference, req: &Request) -> Result<Response, Error> {
+    fn detect(&mut self, nn: &mut dyn Inference, assets: &dyn Assets, req: &Request) -> Result<Response, Error> {
         let vocabulary = &self.vocabulary;
         let knows = |p: &str| phrases::table_match(p).is_some() || vocabulary.knows(p);
-        let found = self.coco.read_prompt(nn, req.prompt, &req.limits, &knows)?;
+        let found = self.coco.read_prompt(nn, assets, req.prompt, &req.limits, &knows)?;
         let img = decode(req.image, req.limits.max_pixels)?;
         let (width, height) = img.dimensions();
-        let (matches, scoring) = self.understand(nn, &found)?;
+        let (matches, scoring) = self.understand(nn, assets, &found)?;
         let mut response = Response { detections: Vec::new(), phrases: matches, width, height };
         if scoring.iter().all(|s| matches!(s, Scoring::Nothing)) {
             return Ok(response);
