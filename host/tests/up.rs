@@ -250,7 +250,8 @@ fn pixel_and_prompt_limits_from_spin_toml_name_the_limit() {
 #[test]
 fn start_says_how_long_each_step_took_and_serves_warm() {
     let log = temp_dir("start-log").join("stderr.log");
-    let s = start_with(&[], std::process::Stdio::from(std::fs::File::create(&log).unwrap()), &[]);
+    let env = [("GLINT_LOG", "info,glint_models::derived=debug")];
+    let s = start_with(&[], std::process::Stdio::from(std::fs::File::create(&log).unwrap()), &env);
     let mut text = String::new();
     for _ in 0..100 {
         text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -270,6 +271,9 @@ fn start_says_how_long_each_step_took_and_serves_warm() {
         assert!(text.contains(step), "no {step:?} in:\n{text}");
     }
     assert!(text.contains(" ms (graph cache "), "the model steps say what the graph cache did:\n{text}");
+    // The detector's warm-up derived its label embeddings (or read them back from an earlier start).
+    let before_ready = &text[..text.find("glint: ready, ").unwrap()];
+    assert!(before_ready.contains("derived value kept") || before_ready.contains("derived value read from the cache"), "{text}");
     // Each step says the resident memory after it, and it grows as graphs load.
     let rss: Vec<u64> = text
         .lines()

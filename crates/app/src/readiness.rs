@@ -2,7 +2,8 @@
 //! default model version's graphs, the audit models (when an audit policy is
 //! in force), and one call each to the detector and the auditor plugins on a
 //! blank image, so the first visitor meets warm instances (the detector's
-//! label embeddings computed, the auditor's word lists compiled). Nothing
+//! label embeddings derived, or read back from an earlier start, and kept for
+//! every instance; the auditor's word lists compiled). Nothing
 //! here is recorded: no result cache entry, no metric, no audit log row.
 
 use std::time::Instant;
@@ -53,7 +54,8 @@ pub fn warm_up(glint: &Glint) -> Vec<Step> {
     step(format!("detector plugin {}", glint.config.detect_plugin), &mut || {
         let req = DetectRequest {
             image: Image { bytes: blank.clone(), mime: String::new() },
-            prompt: "a cat".into(),
+            // A phrase no table knows: the detector embeds it, and so needs its label embeddings.
+            prompt: "a kitty".into(),
             threshold: 0.99,
             model: default.clone(),
             limits: DetectLimits { max_pixels: glint.config.limits.max_pixels, max_prompt_chars: glint.config.limits.max_prompt_chars },
