@@ -270,7 +270,7 @@ pub fn check(
                     return fail(span, "guardrails.max_error_rate", format!("{r} must be in [0, 1]"));
                 }
                 if let Some(p) = g.max_p95_ms
-                    && !(p > 0.0)
+                    && (p.is_nan() || p <= 0.0)
                 {
                     return fail(span, "guardrails.max_p95_ms", format!("{p} must be above 0"));
                 }

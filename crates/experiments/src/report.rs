@@ -162,7 +162,7 @@ pub fn build(
                 ratings: Ratings {
                     count: summary.n,
                     mean: (summary.n > 0).then_some(summary.mean),
-                    ci95: ci.is_finite().then(|| [summary.mean - ci, summary.mean + ci]),
+                    ci95: ci.is_finite().then_some([summary.mean - ci, summary.mean + ci]),
                     good_share: (summary.n > 0).then(|| good as f64 / summary.n as f64),
                 },
                 vs_control: (i > 0).then(|| compare(def, ratings, i, enough_data)),

@@ -75,7 +75,7 @@ fn refusal(refused: Refused) -> (u16, String) {
     match refused {
         Refused::Candidate(event) => {
             let message = format!("{} of {} refused at step {}: {}", event.action, event.target, event.step, event.reason);
-            (422, error(422, &message, Some(event)))
+            (422, error(422, &message, Some(*event)))
         }
         Refused::Request(status, message) => (status, error(status, &message, None)),
     }

@@ -52,7 +52,7 @@ impl Default for LiveSettings {
 #[derive(Debug)]
 pub enum Refused {
     /// A candidate failed a check: recorded, HTTP 422.
-    Candidate(LiveEvent),
+    Candidate(Box<LiveEvent>),
     /// The request itself is wrong (a bad name, nothing to roll back to, a
     /// version in use): HTTP status and message, not a candidate.
     Request(u16, String),
@@ -119,8 +119,7 @@ impl Live {
         let previous = kept
             .iter()
             .rev()
-            .skip_while(|b| b.sha256 == current.info.sha256)
-            .next()
+            .find(|b| b.sha256 != current.info.sha256)
             .ok_or_else(|| Refused::Request(409, format!("no earlier build of {name} is kept to roll back to")))?;
         let wasm = std::fs::read(&previous.path)
             .map_err(|e| Refused::Request(500, format!("the kept build {} cannot be read: {e}", previous.path.display())))?;
@@ -163,7 +162,7 @@ impl Live {
                 event.outcome = "refused".into();
                 event.step = e.step.into();
                 event.reason = e.reason;
-                return Err(Refused::Candidate(self.record(event, started, steps).await));
+                return Err(Refused::Candidate(Box::new(self.record(event, started, steps).await)));
             }
         };
         let swap = Instant::now();
@@ -239,10 +238,10 @@ impl Live {
         let action = if old.is_some() { "model-reload" } else { "model-add" };
         match ModelEntry::read(&dir) {
             Ok(entry) => match self.swap_model(action, entry, actor).await {
-                e if e.outcome == "refused" => Err(Refused::Candidate(e)),
+                e if e.outcome == "refused" => Err(Refused::Candidate(Box::new(e))),
                 e => Ok(e),
             },
-            Err(e) => Err(Refused::Candidate(self.refuse_model(action, version, old, e, Instant::now()).await)),
+            Err(e) => Err(Refused::Candidate(Box::new(self.refuse_model(action, version, old, e, Instant::now()).await))),
         }
     }
 

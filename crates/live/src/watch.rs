@@ -49,9 +49,8 @@ async fn act(live: Arc<Live>, mut rx: mpsc::UnboundedReceiver<PathBuf>, plugins:
         if changed.iter().any(|p| p.starts_with(&models) && !is_hidden(p)) {
             match live.reload_models("watcher").await {
                 Ok(events) => tracing::info!("models/ changed: {} version(s) acted on", events.len()),
-                Err(Refused::Request(_, m) | Refused::Candidate(glint_store::LiveEvent { reason: m, .. })) => {
-                    tracing::warn!("models/ changed, reload failed: {m}")
-                }
+                Err(Refused::Request(_, m)) => tracing::warn!("models/ changed, reload failed: {m}"),
+                Err(Refused::Candidate(event)) => tracing::warn!("models/ changed, reload failed: {}", event.reason),
             }
         }
     }

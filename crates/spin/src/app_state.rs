@@ -206,7 +206,7 @@ impl platform::Host for AppState {
         let (state, position, output, error) = match self.cx.jobs.status(&id, p.user.as_deref(), p.role == Role::Admin)? {
             JobState::Queued { position } => (WitJobState::Queued, position as u32, None, None),
             JobState::Running => (WitJobState::Running, 0, None, None),
-            JobState::Done(r) => (WitJobState::Done, 0, Some(self.result(r)), None),
+            JobState::Done(r) => (WitJobState::Done, 0, Some(self.result(*r)), None),
             JobState::Failed(e) => (WitJobState::Failed, 0, None, Some(to_wit(e))),
         };
         Some(JobStatus { id, state, position, output, error })

@@ -33,14 +33,14 @@ pub struct JobSettings {
 pub enum JobState {
     Queued { position: usize },
     Running,
-    Done(RunResult),
+    Done(Box<RunResult>),
     Failed(GlintError),
 }
 
 enum State {
     Queued,
     Running,
-    Done(RunResult),
+    Done(Box<RunResult>),
     Failed(GlintError),
 }
 
@@ -150,7 +150,7 @@ impl Jobs {
             let slot = this.slots.acquire().await.expect("never closed");
             this.set(&job_id, State::Running);
             let state = match this.execute(input, request, slot).await {
-                Ok(r) => State::Done(r),
+                Ok(r) => State::Done(Box::new(r)),
                 Err(e) => State::Failed(e),
             };
             this.set(&job_id, state);

@@ -78,7 +78,7 @@ impl<U> key_value::HostStoreWithStore<U> for KeyValueData {
     async fn open(accessor: &Accessor<U, Self>, label: String) -> Result<Resource<KvStore>, Error> {
         accessor.with(|mut access| {
             let view = access.get();
-            if !view.allowed.iter().any(|l| *l == label) {
+            if !view.allowed.contains(&label) {
                 return Err(Error::AccessDenied);
             }
             view.table.push(KvStore { label }).map_err(|_| Error::StoreTableFull)
