@@ -176,3 +176,27 @@ fn near_misses_of_the_sentence_encoder_and_what_wordnet_makes_of_them() {
     assert_eq!(how(&broad, "a rocket").0, "category");
     assert_eq!(broad["detections"].as_array().unwrap().iter().filter(|d| d["phrase"] != "a pussycat").count(), 0, "{broad}");
 }
+
+/// ConSE's classifier-label embeddings are derived once per version and read
+/// back by later processes, which then score exactly as the first did.
+#[test]
+fn classifier_label_embeddings_are_derived_once_and_read_back() {
+    let run = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_glint"))
+            .current_dir(home())
+            .args(["--backend", "onnx", "detect", "--model", "broad-v1", "--image", "samples/chelsea.png", "--prompt", "a tabby cat . an animal", "--compact"])
+            .env("GLINT_LOG", "info,glint_models::derived=debug")
+            .output()
+            .expect("glint runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let json: Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+        (json["detections"].clone(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    // The first run derives them, or reads what an earlier run kept.
+    let (first, log) = run();
+    assert!(log.contains("derived value kept") || log.contains("derived value read from the cache"), "{log}");
+    assert!(!first.as_array().unwrap().is_empty(), "{first}");
+    let (again, log) = run();
+    assert!(log.contains("derived value read from the cache") && !log.contains("derived value kept"), "{log}");
+    assert_eq!(again, first);
+}

@@ -82,3 +82,46 @@ pub fn normalize(v: &mut [f32]) {
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
+
+/// Vectors of one width as bytes: the width (u32 LE), then every value (f32 LE).
+pub fn vectors_to_bytes(vectors: &[Vec<f32>]) -> Vec<u8> {
+    let width = vectors.first().map_or(0, Vec::len);
+    let mut out = Vec::with_capacity(4 + 4 * width * vectors.len());
+    out.extend_from_slice(&(width as u32).to_le_bytes());
+    vectors.iter().flatten().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    out
+}
+
+/// `rows` vectors read back from [`vectors_to_bytes`]' layout; `None` unless
+/// the bytes hold exactly that many finite vectors of a non-zero width.
+pub fn vectors_from_bytes(bytes: &[u8], rows: usize) -> Option<Vec<Vec<f32>>> {
+    let width = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let values = &bytes[4..];
+    if width == 0 || values.len() != 4 * width * rows {
+        return None;
+    }
+    let floats: Vec<f32> = values.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    if !floats.iter().all(|x| x.is_finite()) {
+        return None;
+    }
+    Some(floats.chunks_exact(width).map(<[f32]>::to_vec).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{vectors_from_bytes, vectors_to_bytes};
+
+    #[test]
+    fn label_vectors_round_trip_and_malformed_bytes_are_refused() {
+        let v = vec![vec![0.5, -1.0, 2.0], vec![0.0, 1e-7, -3.5]];
+        let bytes = vectors_to_bytes(&v);
+        assert_eq!(vectors_from_bytes(&bytes, 2), Some(v));
+        assert_eq!(vectors_from_bytes(&bytes, 3), None, "another row count");
+        assert_eq!(vectors_from_bytes(&bytes[..bytes.len() - 1], 2), None, "truncated");
+        assert_eq!(vectors_from_bytes(&bytes[..3], 2), None, "no width");
+        assert_eq!(vectors_from_bytes(&[0, 0, 0, 0], 0), None, "zero width");
+        let mut nan = bytes.clone();
+        nan[4..8].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert_eq!(vectors_from_bytes(&nan, 2), None, "not finite");
+    }
+}

@@ -25,9 +25,12 @@ use crate::image_prep::{decode, prepare};
 use crate::manifest::{BroadConfig, DType, Layout, Manifest, Preprocess, ResizeFilter};
 use crate::nms::{iou, suppress};
 use crate::tensor::take;
-use crate::text_encoder::{cosine, normalize};
+use crate::text_encoder::{cosine, normalize, vectors_from_bytes, vectors_to_bytes};
 use crate::vocabulary::{Source, Vocabulary};
 use crate::{Assets, BBox, Detection, Error, Family, Inference, PhraseMatch, Request, Response, Tensor, TensorData, phrases};
+
+/// The derived-value key of the classifier labels' embeddings (`vectors_to_bytes` layout, label order).
+const CLASSIFIER_LABEL_EMBEDDINGS: &str = "classifier-label-embeddings.v1";
 
 pub struct Broad {
     version: String,
@@ -35,8 +38,10 @@ pub struct Broad {
     coco: CocoGrounded,
     vocabulary: Vocabulary,
     classifier_pre: Preprocess,
-    /// Sentence embeddings of classifier labels, by label index, filled as ConSE needs them.
-    label_embeddings: HashMap<usize, Vec<f32>>,
+    /// Sentence embeddings of the classifier's labels, by label index: on
+    /// ConSE's first need, read from the host's derived values, else computed
+    /// and kept there.
+    label_embeddings: Option<HashMap<usize, Vec<f32>>>,
     /// Classifier output index → vocabulary label index.
     imagenet_labels: HashMap<u32, usize>,
 }
@@ -88,7 +93,7 @@ impl Broad {
             },
             vocabulary,
             imagenet_labels,
-            label_embeddings: HashMap::new(),
+            label_embeddings: None,
             cfg,
         })
     }
@@ -237,8 +242,34 @@ impl Broad {
         }
     }
 
+    /// The embeddings of every classifier label: kept by this instance, else
+    /// kept by the host for this version, else computed now (a batch of 80
+    /// names at a time) and handed to the host.
+    fn classifier_label_embeddings(&mut self, nn: &mut dyn Inference, assets: &dyn Assets) -> Result<&HashMap<usize, Vec<f32>>, Error> {
+        if self.label_embeddings.is_none() {
+            let mut labels: Vec<usize> = self.imagenet_labels.values().copied().collect();
+            labels.sort_unstable();
+            let kept = assets.derived(&self.version, CLASSIFIER_LABEL_EMBEDDINGS).and_then(|b| vectors_from_bytes(&b, labels.len()));
+            let vectors = match kept {
+                Some(vectors) => vectors,
+                None => {
+                    let mut vectors = Vec::with_capacity(labels.len());
+                    for chunk in labels.chunks(80) {
+                        let names: Vec<&str> = chunk.iter().map(|l| self.vocabulary.labels[*l].name.as_str()).collect();
+                        vectors.extend(self.coco.encoder().embed(nn, &names)?);
+                    }
+                    // Not kept is not lost: this instance has them, and the next computes them again.
+                    let _ = assets.keep_derived(&self.version, CLASSIFIER_LABEL_EMBEDDINGS, &vectors_to_bytes(&vectors));
+                    vectors
+                }
+            };
+            self.label_embeddings = Some(labels.into_iter().zip(vectors).collect());
+        }
+        Ok(self.label_embeddings.as_ref().expect("set above"))
+    }
+
     /// The crop's ConSE embedding: top-T labels' embeddings weighted by probability.
-    fn conse_embedding(&mut self, nn: &mut dyn Inference, probs: &[f32]) -> Result<Option<Vec<f32>>, Error> {
+    fn conse_embedding(&mut self, nn: &mut dyn Inference, assets: &dyn Assets, probs: &[f32]) -> Result<Option<Vec<f32>>, Error> {
         let mut top: Vec<(usize, f32)> = probs.iter().copied().enumerate().collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1));
         let top: Vec<(usize, f32)> = top
@@ -247,14 +278,11 @@ impl Broad {
             .filter(|(_, p)| *p > 0.0)
             .filter_map(|(c, p)| self.imagenet_labels.get(&(c as u32)).map(|l| (*l, p)))
             .collect();
-        let missing: Vec<usize> = top.iter().map(|(l, _)| *l).filter(|l| !self.label_embeddings.contains_key(l)).collect();
-        let names: Vec<&str> = missing.iter().map(|l| self.vocabulary.labels[*l].name.as_str()).collect();
-        let fresh = self.coco.encoder().embed(nn, &names)?;
-        self.label_embeddings.extend(missing.into_iter().zip(fresh));
-        let Some(width) = top.first().map(|(l, _)| self.label_embeddings[l].len()) else { return Ok(None) };
+        let embeddings = self.classifier_label_embeddings(nn, assets)?;
+        let Some(width) = top.first().map(|(l, _)| embeddings[l].len()) else { return Ok(None) };
         let mut v = vec![0f32; width];
         for (l, p) in &top {
-            v.iter_mut().zip(&self.label_embeddings[l]).for_each(|(a, b)| *a += p * b);
+            v.iter_mut().zip(&embeddings[l]).for_each(|(a, b)| *a += p * b);
         }
         normalize(&mut v);
         Ok(Some(v))
@@ -366,7 +394,7 @@ impl Family for Broad {
         let mut conse = Vec::new();
         if scoring.iter().any(|s| matches!(s, Scoring::Conse(_) | Scoring::Labels(_, Some(_)))) && !crops.is_empty() {
             for crop in &crops {
-                conse.push(self.conse_embedding(nn, &crop.probs)?);
+                conse.push(self.conse_embedding(nn, assets, &crop.probs)?);
             }
         }
         for (m, s) in response.phrases.iter().zip(&scoring) {
