@@ -8,7 +8,9 @@
 # its first answered detection (warm cache). `glint detect` loads a graph
 # when the detector first uses it, so "a cat" (a phrase the tables know)
 # never loads the sentence encoder, which the Python script always loads and
-# runs; the "encoder" column is a warm run on "a kitty", which needs it.
+# runs; the "encoder" column is a warm run on "a kitty", which needs it (and
+# the COCO names' embeddings, derived by the untimed run before it and read
+# back from $GLINT_CACHE/derived).
 #
 #   scripts/cold-start.sh [RUNS]      (default 3; medians are reported)
 #
@@ -34,7 +36,7 @@ for backend in openvino onnx; do
     cache="$work/cache-$backend-$i"
     empty+=("$(seconds detect "$cache" "$backend")")
     warm+=("$(seconds detect "$cache" "$backend")")
-    seconds detect "$cache" "$backend" "a kitty" >/dev/null  # caches the encoder's compiled graph
+    seconds detect "$cache" "$backend" "a kitty" >/dev/null  # caches the encoder's compiled graph and the label embeddings
     encoder+=("$(seconds detect "$cache" "$backend" "a kitty")")
     python+=("$(seconds "$PY" benches/cold/python_detect.py "$backend" samples/chelsea.png "a cat")")
   done
