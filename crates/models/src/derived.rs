@@ -249,6 +249,19 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_that_cannot_be_written_keeps_the_value_in_memory() {
+        let dir = scratch();
+        let blocked = dir.join("a-file");
+        std::fs::write(&blocked, b"not a folder").unwrap();
+        let values = DerivedValues::new(Some(blocked.join("derived")));
+        let k = key("p", "v@1", "rt");
+        values.keep(&k, vec![7, 7]).unwrap();
+        assert_eq!(values.get(&k).unwrap().as_slice(), [7, 7]);
+        assert!(DerivedValues::new(Some(blocked.join("derived"))).get(&k).is_none());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn without_a_folder_values_live_in_memory() {
         let values = DerivedValues::new(None);
         let k = key("p", "v@1", "rt");
