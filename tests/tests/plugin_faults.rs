@@ -159,3 +159,26 @@ fn live_replacement_while_calls_are_in_flight() {
     }
     assert!(done.load(Ordering::Relaxed) >= 6 && swaps >= 3, "{swaps} swaps, {done:?} calls");
 }
+
+/// Derived values are each plugin build's own: misbehave cannot read what the
+/// detect plugin kept, reads back what it kept itself, and is refused an
+/// oversized value or a key that could name a path.
+#[test]
+fn derived_values_are_each_plugin_builds_own_and_bounded() {
+    let g = misbehaving_glint();
+    let kitty = g.detect(&input("chelsea.png", "a kitty")).unwrap();
+    assert!(kitty.detections.iter().any(|d| d.label == "cat"), "{kitty:?}");
+    let detect = g.plugins.get("detect").unwrap();
+    let kept = g.models.view().derived(&detect.info.sha256, "coco-grounded-v1", "coco-label-embeddings.v1");
+    assert_eq!(kept.map(|v| v.len()), Some(4 + 80 * 384 * 4), "the detect plugin kept the 80 names' embeddings");
+    let said = |op: &str| {
+        let answer = g.plugins.detect("misbehave", &misbehave_request(&format!("derived:{op}"))).unwrap();
+        answer.detections[0].phrase.clone()
+    };
+    assert_eq!(said("read-detect"), "none");
+    assert_eq!(said("keep-and-read"), "kept some:3");
+    let huge = said("keep-huge");
+    assert!(huge.starts_with("refused: ") && huge.contains("over the 4194304-byte limit"), "{huge}");
+    let bad = said("keep-bad-key");
+    assert!(bad.starts_with("refused: ") && bad.contains("1-64 characters"), "{bad}");
+}

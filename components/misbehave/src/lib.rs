@@ -16,6 +16,7 @@ wit_bindgen::generate!({
 });
 
 use exports::glint::plugins::detector::Guest;
+use glint::plugins::models;
 use glint::plugins::types::{Bbox, DetectRequest, DetectResponse, Detection, Error, ErrorCode};
 
 struct Component;
@@ -60,6 +61,20 @@ impl Guest for Component {
                 let detection = Detection { phrase: "thing".into(), label: "thing".into(), score, box_, span: (0, 0) };
                 let n = if req.prompt == "many" { 20_000 } else { 1 };
                 Ok(DetectResponse { detections: vec![detection; n], phrases: vec![], width: 10, height: 10 })
+            }
+            p if p.starts_with("derived:") => {
+                let v = &req.model;
+                let seen = |r: Option<Vec<u8>>| r.map_or("none".to_string(), |b| format!("some:{}", b.len()));
+                let kept = |r: Result<(), Error>| r.map_or_else(|e| format!("refused: {}", e.message), |()| "kept".to_string());
+                let said = match &p["derived:".len()..] {
+                    "read-detect" => seen(models::derived(v, "coco-label-embeddings.v1")),
+                    "keep-and-read" => format!("{} {}", kept(models::keep_derived(v, "mine", &[1, 2, 3])), seen(models::derived(v, "mine"))),
+                    "keep-huge" => kept(models::keep_derived(v, "huge", &vec![0; 5 << 20])),
+                    "keep-bad-key" => kept(models::keep_derived(v, "../x", &[1])),
+                    other => format!("unknown derived op {other:?}"),
+                };
+                let detection = Detection { phrase: said.clone(), label: said, score: 0.9, box_: Bbox { x0: 1.0, y0: 1.0, x1: 9.0, y1: 9.0 }, span: (0, 0) };
+                Ok(DetectResponse { detections: vec![detection], phrases: vec![], width: 10, height: 10 })
             }
             p if p.starts_with("echo:") => {
                 let text = p["echo:".len()..].to_string();
