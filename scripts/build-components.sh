@@ -22,7 +22,9 @@ metadata=$(cargo +stable metadata --locked --format-version 1) \
   || fail "cargo metadata failed (is Cargo.lock up to date? run cargo +stable build once)"
 nn_manifest=$(printf '%s' "$metadata" | python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="wasmtime-wasi-nn"))')
 mkdir -p wit/deps/wasi-nn
-cp "$(dirname "$nn_manifest")/wit/wasi-nn.wit" wit/deps/wasi-nn/wasi-nn.wit
+# Copied only when it differs: a new mtime would make cargo rebuild every guest.
+cmp -s "$(dirname "$nn_manifest")/wit/wasi-nn.wit" wit/deps/wasi-nn/wasi-nn.wit \
+  || cp "$(dirname "$nn_manifest")/wit/wasi-nn.wit" wit/deps/wasi-nn/wasi-nn.wit
 
 # The published WIT package in binary form (wit/glint-plugins@VERSION.wasm):
 # what `wasm-tools component wit`, componentize-py's -d and wit-bindgen read.

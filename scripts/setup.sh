@@ -620,12 +620,20 @@ else
       "$ROOT/target/release/glint" detect --image samples/chelsea.png --prompt "a kitty . a coffee mug . a dog" --out .glint/demo.png \
       || die "the demo run failed — see the output above (the model files are in $GLINT_MODEL_DIR, runtimes in .glint/runtime)"
     note "wrote .glint/demo.png"
-    # The demo ran on OpenVINO and filled its compiled-graph cache; one
-    # detection on ONNX Runtime fills that one ($GLINT_CACHE/graphs).
-    ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ORT_DIR/libonnxruntime.so}" \
-      "$ROOT/target/release/glint" --backend onnx detect --image samples/chelsea.png --prompt "a cat" >/dev/null \
-      || die "the ONNX Runtime warm-up run failed — see the output above"
-    note "compiled graphs cached for both backends"
+    # The demo ran on OpenVINO and filled its compiled-graph cache
+    # ($GLINT_CACHE/graphs) and derived its label embeddings
+    # ($GLINT_CACHE/derived). `glint detect` loads a graph on its first use,
+    # so each warm-up prompt needs every graph: "a kitty" the sentence
+    # encoder, "a tabby cat" broad-v1's classifier and ConSE's labels.
+    warm() {
+      ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ORT_DIR/libonnxruntime.so}" OPENVINO_INSTALL_DIR="${OPENVINO_INSTALL_DIR:-$RUNTIME/openvino}" \
+        "$ROOT/target/release/glint" --backend "$1" detect --model "$2" --image samples/chelsea.png --prompt "$3" >/dev/null \
+        || die "the warm-up run of $2 on $1 failed — see the output above"
+    }
+    warm onnx coco-grounded-v1 "a kitty"
+    warm openvino broad-v1 "a tabby cat"
+    warm onnx broad-v1 "a tabby cat"
+    note "compiled graphs cached and label embeddings derived for both backends"
     end_step
   fi
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: makes sure the installation is complete (scripts/setup.sh,
-# idempotent, seconds when nothing changed), then runs every test on the real
+# idempotent, ~20 s when nothing changed), then runs every test on the real
 # models, components and runtimes.
 #
 #   scripts/test.sh            everything
