@@ -5,7 +5,7 @@
 
 use crate::image_prep::decode;
 use crate::manifest::{CocoGroundedConfig, Manifest, Preprocess};
-use crate::text_encoder::{TextEncoder, cosine, vectors_from_bytes, vectors_to_bytes};
+use crate::text_encoder::{TextEncoder, cosine};
 use crate::{coco, phrases, ssd};
 use crate::{Assets, Detection, Error, Family, Inference, PhraseMatch, Request, Response};
 
@@ -96,18 +96,8 @@ impl CocoGrounded {
     /// process or an earlier one), else computed now and handed to the host.
     fn label_embeddings(&mut self, nn: &mut dyn Inference, assets: &dyn Assets) -> Result<&[Vec<f32>], Error> {
         if self.label_embeddings.is_none() {
-            let kept = assets.derived(&self.version, LABEL_EMBEDDINGS).and_then(|b| vectors_from_bytes(&b, coco::LABELS.len()));
-            let labels = match kept {
-                Some(labels) => labels,
-                None => {
-                    let names: Vec<&str> = coco::LABELS.iter().map(|(_, n)| *n).collect();
-                    let labels = self.encoder.embed(nn, &names)?;
-                    // Not kept is not lost: this instance has them, and the next computes them again.
-                    let _ = assets.keep_derived(&self.version, LABEL_EMBEDDINGS, &vectors_to_bytes(&labels));
-                    labels
-                }
-            };
-            self.label_embeddings = Some(labels);
+            let names: Vec<&str> = coco::LABELS.iter().map(|(_, n)| *n).collect();
+            self.label_embeddings = Some(self.encoder.embed_once(nn, assets, &self.version, LABEL_EMBEDDINGS, &names)?);
         }
         Ok(self.label_embeddings.as_deref().expect("set above"))
     }

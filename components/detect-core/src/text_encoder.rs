@@ -4,7 +4,7 @@
 use crate::manifest::CocoGroundedConfig;
 use crate::tensor::take;
 use crate::tokenizer::{Batch, WordPiece};
-use crate::{Error, Inference, Tensor, TensorData};
+use crate::{Assets, Error, Inference, Tensor, TensorData};
 
 /// A sentence encoder graph of one model version.
 pub struct TextEncoder {
@@ -29,6 +29,22 @@ impl TextEncoder {
             output: cfg.text_output.clone(),
             max_tokens: cfg.max_tokens,
         })
+    }
+
+    /// Embeddings of `names`, which depend on model version `version` alone:
+    /// kept by the host under `key`, else computed now (80 names a batch) and
+    /// handed to the host, so other instances and processes need not.
+    pub fn embed_once(&self, nn: &mut dyn Inference, assets: &dyn Assets, version: &str, key: &str, names: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
+        if let Some(kept) = assets.derived(version, key).and_then(|b| vectors_from_bytes(&b, names.len())) {
+            return Ok(kept);
+        }
+        let mut vectors = Vec::with_capacity(names.len());
+        for chunk in names.chunks(80) {
+            vectors.extend(self.embed(nn, chunk)?);
+        }
+        // Not kept is not lost: the caller has them, and the next instance computes them again.
+        let _ = assets.keep_derived(version, key, &vectors_to_bytes(&vectors));
+        Ok(vectors)
     }
 
     /// Mean-pooled, L2-normalised embeddings of `texts`, in order.
@@ -84,7 +100,7 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Vectors of one width as bytes: the width (u32 LE), then every value (f32 LE).
-pub fn vectors_to_bytes(vectors: &[Vec<f32>]) -> Vec<u8> {
+fn vectors_to_bytes(vectors: &[Vec<f32>]) -> Vec<u8> {
     let width = vectors.first().map_or(0, Vec::len);
     let mut out = Vec::with_capacity(4 + 4 * width * vectors.len());
     out.extend_from_slice(&(width as u32).to_le_bytes());
@@ -94,7 +110,7 @@ pub fn vectors_to_bytes(vectors: &[Vec<f32>]) -> Vec<u8> {
 
 /// `rows` vectors read back from [`vectors_to_bytes`]' layout; `None` unless
 /// the bytes hold exactly that many finite vectors of a non-zero width.
-pub fn vectors_from_bytes(bytes: &[u8], rows: usize) -> Option<Vec<Vec<f32>>> {
+fn vectors_from_bytes(bytes: &[u8], rows: usize) -> Option<Vec<Vec<f32>>> {
     let width = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
     let values = &bytes[4..];
     if width == 0 || values.len() != 4 * width * rows {

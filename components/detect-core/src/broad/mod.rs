@@ -25,7 +25,7 @@ use crate::image_prep::{decode, prepare};
 use crate::manifest::{BroadConfig, DType, Layout, Manifest, Preprocess, ResizeFilter};
 use crate::nms::{iou, suppress};
 use crate::tensor::take;
-use crate::text_encoder::{cosine, normalize, vectors_from_bytes, vectors_to_bytes};
+use crate::text_encoder::{cosine, normalize};
 use crate::vocabulary::{Source, Vocabulary};
 use crate::{Assets, BBox, Detection, Error, Family, Inference, PhraseMatch, Request, Response, Tensor, TensorData, phrases};
 
@@ -249,20 +249,8 @@ impl Broad {
         if self.label_embeddings.is_none() {
             let mut labels: Vec<usize> = self.imagenet_labels.values().copied().collect();
             labels.sort_unstable();
-            let kept = assets.derived(&self.version, CLASSIFIER_LABEL_EMBEDDINGS).and_then(|b| vectors_from_bytes(&b, labels.len()));
-            let vectors = match kept {
-                Some(vectors) => vectors,
-                None => {
-                    let mut vectors = Vec::with_capacity(labels.len());
-                    for chunk in labels.chunks(80) {
-                        let names: Vec<&str> = chunk.iter().map(|l| self.vocabulary.labels[*l].name.as_str()).collect();
-                        vectors.extend(self.coco.encoder().embed(nn, &names)?);
-                    }
-                    // Not kept is not lost: this instance has them, and the next computes them again.
-                    let _ = assets.keep_derived(&self.version, CLASSIFIER_LABEL_EMBEDDINGS, &vectors_to_bytes(&vectors));
-                    vectors
-                }
-            };
+            let names: Vec<&str> = labels.iter().map(|l| self.vocabulary.labels[*l].name.as_str()).collect();
+            let vectors = self.coco.encoder().embed_once(nn, assets, &self.version, CLASSIFIER_LABEL_EMBEDDINGS, &names)?;
             self.label_embeddings = Some(labels.into_iter().zip(vectors).collect());
         }
         Ok(self.label_embeddings.as_ref().expect("set above"))
