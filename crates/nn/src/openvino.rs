@@ -87,6 +87,7 @@ pub fn load(
     for i in 0..model.get_outputs_len().map_err(ov)? {
         outputs.push(model.get_output_by_index(i).map_err(ov)?.get_name().map_err(ov)?);
     }
+    let entry_dir = entry.as_ref().map(|(_, dir)| dir.clone());
     let (compiled, outcome) = match entry {
         None => {
             core.set_property(&DeviceType::CPU, &RwPropertyKey::CacheDir, "").map_err(ov)?;
@@ -109,6 +110,13 @@ pub fn load(
             }
         }
     };
+    drop(model);
+    // The compiled model keeps its weights file mapped (the IR's `.bin`, or
+    // the blob imported from the cache), though the CPU plugin has made its
+    // own copies: unmap what it does not read again from the resident set.
+    let mapped: Vec<&Path> = [Some(bin), entry_dir.as_deref()].into_iter().flatten().collect();
+    let released = super::mapped_pages::release(&mapped);
+    tracing::debug!(graph = name, mapped_mib = released >> 20, "mapped weights dropped from the resident set");
     let inner = Inner { name: name.to_string(), compiled: Mutex::new(compiled), inputs, outputs };
     Ok((Graph::from(Box::new(OpenvinoGraph(Arc::new(inner))) as Box<dyn BackendGraph>), outcome))
 }
