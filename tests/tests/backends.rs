@@ -2,6 +2,7 @@
 //! error with a message, never a panic; all the tensor types glint needs pass.
 
 use glint::nn::libs::{RuntimeLibs, init_onnxruntime, init_openvino};
+use glint::nn::mapped_pages::resident_bytes;
 use glint::nn::onnx::{self, OnnxOptions};
 use glint::nn::graph_cache::{CacheUse, GraphCache, GraphCacheOutcome};
 use glint::nn::{openvino, take_last_error};
@@ -143,25 +144,6 @@ fn a_precision_openvino_does_not_know_is_an_error() {
     assert!(format!("{e:#}").contains("f7"), "{e:#}");
 }
 
-/// Resident bytes of this process's mappings of files at or under `path`.
-fn resident_bytes_of(path: &std::path::Path) -> u64 {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-    let (mut ours, mut total) = (false, 0);
-    for line in smaps.lines() {
-        match line.split_once(' ') {
-            Some((range, rest)) if range.contains('-') && !range.ends_with(':') => {
-                ours = rest.rsplit("  ").next().is_some_and(|p| std::path::Path::new(p.trim()).starts_with(path))
-            }
-            _ => {
-                if let Some(kb) = line.strip_prefix("Rss:").filter(|_| ours) {
-                    total += kb.trim().trim_end_matches("kB").trim().parse::<u64>().unwrap() << 10;
-                }
-            }
-        }
-    }
-    total
-}
-
 /// OpenVINO keeps the IR's `.bin` and the imported compiled blob mapped for
 /// the compiled model's life, though it has copied the weights: after a load
 /// (compiled, then imported from the cache) and a detection, almost none of
@@ -189,7 +171,7 @@ fn openvino_does_not_keep_its_mapped_weights_resident() {
         for (a, b) in out.iter().zip(&reference) {
             assert_eq!((&a.name, &a.tensor.dimensions, &a.tensor.data), (&b.name, &b.tensor.dimensions, &b.tensor.data), "same bytes out");
         }
-        let (resident_bin, resident_blob) = (resident_bytes_of(&bin), resident_bytes_of(&cache_dir));
+        let (resident_bin, resident_blob) = (resident_bytes(&[&bin]), resident_bytes(&[&cache_dir]));
         assert!(
             resident_bin + resident_blob < weights / 4,
             "{expected:?}: {resident_bin} bytes of ssd.bin and {resident_blob} of the compiled blob resident, for {weights} bytes of weights"

@@ -11,7 +11,7 @@ pub mod graph_cache;
 mod graph_prune;
 pub mod lazy;
 pub mod libs;
-mod mapped_pages;
+pub mod mapped_pages;
 pub mod names;
 pub mod onnx;
 pub mod openvino;

@@ -76,6 +76,23 @@ pub fn release(files: &[&Path]) -> usize {
     advised
 }
 
+/// Resident bytes of this process's mappings of `files` (files, or folders
+/// whose files count), from `/proc/self/smaps`; 0 where it cannot be read.
+pub fn resident_bytes(files: &[&Path]) -> u64 {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return 0 };
+    let (mut ours, mut total) = (false, 0);
+    for line in smaps.lines() {
+        if let Some(m) = parse_line(line) {
+            ours = is_under(m.path, files);
+        } else if line.split_once(' ').is_some_and(|(range, _)| range.contains('-') && !range.ends_with(':')) {
+            ours = false; // an anonymous mapping's header
+        } else if let Some(kb) = line.strip_prefix("Rss:").filter(|_| ours) {
+            total += kb.trim().trim_end_matches("kB").trim().parse::<u64>().unwrap_or(0) << 10;
+        }
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,10 +147,10 @@ mod tests {
             assert_eq!(unsafe { libc::mincore(p as *mut libc::c_void, bytes.len(), pages.as_mut_ptr()) }, 0);
             pages.iter().filter(|b| **b & 1 == 1).count()
         };
-        let mapped_before = rss_of(&path);
+        let mapped_before = resident_bytes(&[&path]);
         assert!(mapped_before >= 4 << 20, "the read mapped the file's pages: {mapped_before}");
         assert_eq!(release(&[&root]), bytes.len(), "only the read-only mapping is advised");
-        let mapped_after = rss_of(&path);
+        let mapped_after = resident_bytes(&[&path]);
         assert!(mapped_after <= 8 << 10, "the read-only mapping's pages are gone from the resident set, the private one's written page stays: {mapped_after}");
         assert!(resident(ro) > 0, "the pages are still in the page cache");
         assert_eq!(view(ro), &bytes[..], "the bytes read back the same");
@@ -147,20 +164,5 @@ mod tests {
             libc::munmap(rw as *mut libc::c_void, bytes.len());
         }
         std::fs::remove_dir_all(&root).unwrap();
-    }
-
-    /// Resident bytes of this process's mappings of `path` (`/proc/self/smaps`).
-    fn rss_of(path: &Path) -> usize {
-        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        let mut ours = false;
-        let mut total = 0;
-        for line in smaps.lines() {
-            if let Some(m) = line.split_once(' ').filter(|(range, _)| range.contains('-') && !range.ends_with(':')) {
-                ours = m.1.ends_with(&*path.to_string_lossy());
-            } else if let Some(kb) = line.strip_prefix("Rss:").filter(|_| ours) {
-                total += kb.trim().trim_end_matches(" kB").trim().parse::<usize>().unwrap() << 10;
-            }
-        }
-        total
     }
 }
