@@ -81,7 +81,8 @@ py_run() {  # $@ args to gradio_load.py → "rps p50 p99 failures"
 }
 
 rows=()
-row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
+declare -A rate=()  # "server tool c" -> requests/s, for the ratios at the end
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); rate["$1 $2 $3"]=$4; }
 : >"$OUT/runs.jsonl"; : >"$OUT/rss.txt"
 
 for backend in onnx openvino; do
@@ -131,4 +132,14 @@ echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 cat "$OUT/rss.txt"
+# The goals are ratios against Gradio in this same run: requests/s per
+# concurrency (same Python client for both; oha for glint beside it) and peak RSS.
+echo
+for c in 1 4 16; do
+  g=${rate["Gradio 5 (onnxruntime) python $c"]}
+  awk -v c="$c" -v g="$g" -v py="${rate["glint (onnx), cache off python $c"]}" -v oha="${rate["glint (onnx), cache off oha $c"]}" -v ov="${rate["glint (openvino), cache off oha $c"]}" \
+    'BEGIN { printf "c=%s: glint / Gradio requests/s %.2fx (onnx, python client), %.2fx (onnx, oha), %.2fx (openvino, oha)\n", c, py / g, oha / g, ov / g }'
+done
+gradio_mb=$(awk '/^gradio:/ { print $4 }' "$OUT/rss.txt")
+awk -v g="$gradio_mb" '/^glint .*cache off: peak RSS/ { printf "peak RSS / Gradio'"'"'s: %s %.2fx\n", $2, $(NF - 1) / g }' "$OUT/rss.txt"
 rm -f "$OUT/rss.txt"
