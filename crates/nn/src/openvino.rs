@@ -111,9 +111,10 @@ pub fn load(
         }
     };
     drop(model);
-    // The compiled model keeps its weights file mapped (the IR's `.bin`, or
+    // The compiled model keeps its weights files mapped (the IR's `.bin`, and
     // the blob imported from the cache), though the CPU plugin has made its
-    // own copies: unmap what it does not read again from the resident set.
+    // own copies: drop their pages from the resident set (those it reads
+    // again are mapped back on the read).
     let mapped: Vec<&Path> = [Some(bin), entry_dir.as_deref()].into_iter().flatten().collect();
     let released = super::mapped_pages::release(&mapped);
     tracing::debug!(graph = name, mapped_mib = released >> 20, "mapped weights dropped from the resident set");
