@@ -128,9 +128,19 @@ fn both_backends_agree_on_labels_and_boxes() {
         let ov = detect(file, prompt, "openvino");
         let onnx = detect(file, prompt, "onnx");
         assert_eq!(onnx["model"]["backend"], "onnx");
-        let (a, b) = (ov["detections"].as_array().unwrap(), onnx["detections"].as_array().unwrap());
+        // Detections come sorted by score, and the classifier's scores differ
+        // between the backends' graphs (one TFLite model converted by two
+        // tools: tf2onnx, 33 MB, and OpenVINO's TFLite reader, 8 MB; on an AMD
+        // EPYC the shuttle scored 0.997 against 0.813, beside a person at
+        // 0.841), so they are paired by phrase and label, not by rank.
+        let by_phrase = |j: &Value| {
+            let mut d = j["detections"].as_array().unwrap().clone();
+            d.sort_by(|x, y| (x["phrase"].as_str(), x["label"].as_str(), bbox(x)[0]).partial_cmp(&(y["phrase"].as_str(), y["label"].as_str(), bbox(y)[0])).unwrap());
+            d
+        };
+        let (a, b) = (by_phrase(&ov), by_phrase(&onnx));
         assert_eq!(a.len(), b.len(), "{ov}\n{onnx}");
-        for (x, y) in a.iter().zip(b) {
+        for (x, y) in a.iter().zip(&b) {
             assert_eq!((&x["phrase"], &x["label"]), (&y["phrase"], &y["label"]), "{ov}\n{onnx}");
             let (p, q) = (bbox(x), bbox(y));
             assert!(p.iter().zip(q).all(|(u, v)| (u - v).abs() <= 2.0), "boxes differ by more than 2 px: {ov}\n{onnx}");
