@@ -110,12 +110,16 @@ fn overlapping_onnx_computes_take_single_thread_sessions_with_the_same_results()
     }
 }
 
+/// Opens OpenVINO and names the IR (`xml`, `bin`) of coco-grounded-v1's `graph`.
+fn openvino_ir(graph: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    init_openvino(&RuntimeLibs::locate(&home()).openvino).expect("OpenVINO (run scripts/setup.sh)");
+    let dir = home().join("models/coco-grounded-v1");
+    (dir.join(format!("{graph}.xml")), dir.join(format!("{graph}.bin")))
+}
+
 #[test]
 fn openvino_wrong_type_is_an_error() {
-    let libs = RuntimeLibs::locate(&home());
-    init_openvino(&libs.openvino).expect("OpenVINO (run scripts/setup.sh)");
-    let dir = home().join("models/coco-grounded-v1");
-    let (xml, bin) = (dir.join("minilm.xml"), dir.join("minilm.bin"));
+    let (xml, bin) = openvino_ir("minilm");
     let (g, _) = openvino::load("minilm", &xml, &bin, "f32", &Default::default(), None).expect("loads");
     let ok = |ty: TensorType, data: Vec<u8>| {
         vec![
@@ -136,10 +140,7 @@ fn openvino_wrong_type_is_an_error() {
 
 #[test]
 fn a_precision_openvino_does_not_know_is_an_error() {
-    let libs = RuntimeLibs::locate(&home());
-    init_openvino(&libs.openvino).unwrap();
-    let dir = home().join("models/coco-grounded-v1");
-    let (xml, bin) = (dir.join("minilm.xml"), dir.join("minilm.bin"));
+    let (xml, bin) = openvino_ir("minilm");
     let e = openvino::load("minilm", &xml, &bin, "f7", &Default::default(), None).err().expect("refused");
     assert!(format!("{e:#}").contains("f7"), "{e:#}");
 }
@@ -151,11 +152,9 @@ fn a_precision_openvino_does_not_know_is_an_error() {
 /// one from a graph loaded without the cache.
 #[test]
 fn openvino_does_not_keep_its_mapped_weights_resident() {
-    let libs = RuntimeLibs::locate(&home());
-    init_openvino(&libs.openvino).unwrap();
-    let dir = home().join("models/coco-grounded-v1");
-    let (xml, bin) = (dir.join("ssd.xml"), dir.join("ssd.bin"));
+    let (xml, bin) = openvino_ir("ssd");
     let cache_dir = std::env::temp_dir().join(format!("glint-ov-mapped-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache_dir);
     let cache = GraphCache::new(cache_dir.clone());
     let image = || tensor("image_tensor", &[1, 300, 300, 3], TensorType::U8, (0..300 * 300 * 3).map(|i| (i * 7 % 251) as u8).collect());
     let detect = |g: &Graph| g.init_execution_context().unwrap().compute_with_io(vec![image()]).expect("runs");
