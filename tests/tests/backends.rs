@@ -178,3 +178,53 @@ fn openvino_does_not_keep_its_mapped_weights_resident() {
     }
     std::fs::remove_dir_all(&cache_dir).ok();
 }
+
+/// A cached ONNX graph's sessions (here one on the pool and one for
+/// overlapping computes) read its weights from one mapping: after both have
+/// run, the weights file counts once in the resident set, not once per
+/// session, and the results are those of the graph loaded without the cache.
+#[test]
+fn onnx_sessions_of_a_cached_graph_share_one_mapping_of_its_weights() {
+    let libs = RuntimeLibs::locate(&home());
+    init_onnxruntime(&libs.onnxruntime, None).expect("ONNX Runtime (run scripts/setup.sh)");
+    let ssd = home().join("models/coco-grounded-v1/ssd.onnx");
+    let cache_dir = std::env::temp_dir().join(format!("glint-onnx-shared-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache_dir);
+    let cache = GraphCache::new(cache_dir.clone());
+    let options = OnnxOptions { overlap_computes: 2, ..Default::default() };
+    let pixels: Vec<u8> = (0..300 * 300 * 3).map(|i| (i * 7 % 251) as u8).collect();
+    let compute = |graph: &Graph| {
+        let mut ctx = graph.init_execution_context().unwrap();
+        let out = ctx.compute_with_io(vec![tensor("image_tensor:0", &[1, 300, 300, 3], TensorType::U8, pixels.clone())]).expect("runs");
+        out.iter().flat_map(|t| t.tensor.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()))).collect::<Vec<f32>>()
+    };
+    let reference = compute(&onnx::load("ssd", &ssd, &OnnxOptions::default(), None).expect("loads").0);
+    for expected in [GraphCacheOutcome::Miss, GraphCacheOutcome::Hit] {
+        let (graph, outcome) = onnx::load("ssd", &ssd, &options, Some(CacheUse { cache: &cache, runtime_version: "test" })).expect("loads");
+        assert_eq!(outcome, expected);
+        let before = onnx::overlapped_computes();
+        let results: Vec<Vec<f32>> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..3).map(|_| s.spawn(|| (0..4).map(|_| compute(&graph)).collect::<Vec<_>>())).collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        });
+        assert!(onnx::overlapped_computes() > before, "{expected:?}: the single-thread session ran too");
+        for r in results {
+            assert_eq!(r.len(), reference.len());
+            let worst = r.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(worst < 1e-4, "{expected:?}: the cached graph's results differ from the shipped one's by {worst}");
+        }
+        let weights = walk_files(&cache_dir).into_iter().find(|p| p.ends_with("optimized.weights")).expect("the entry has a weights file");
+        let size = std::fs::metadata(&weights).unwrap().len();
+        let resident = resident_bytes(&[&weights]);
+        assert!(
+            resident > size / 2 && resident <= size + size / 20,
+            "{expected:?}: {resident} bytes of {size} of weights resident: two sessions that had each mapped them would hold about twice the file"
+        );
+    }
+    std::fs::remove_dir_all(&cache_dir).ok();
+}
+
+/// Every file under `dir`, at any depth.
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().flat_map(|e| if e.path().is_dir() { walk_files(&e.path()) } else { vec![e.path()] }).collect()
+}

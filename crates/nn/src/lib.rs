@@ -14,6 +14,8 @@ pub mod libs;
 pub mod mapped_pages;
 pub mod names;
 pub mod onnx;
+mod onnx_proto;
+mod onnx_weights;
 pub mod openvino;
 mod tensors;
 

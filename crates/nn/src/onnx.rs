@@ -17,6 +17,7 @@ use wasmtime_wasi_nn::wit::TensorType;
 use wasmtime_wasi_nn::{ExecutionContext, Graph, Tensor};
 
 use super::graph_cache::{CacheUse, GraphCacheOutcome, GraphKey};
+use super::onnx_weights::SharedWeights;
 use super::tensors::checked_shape;
 use super::{Compute, context, fail, names, no_panic};
 
@@ -79,6 +80,9 @@ struct Inner {
     overlap: Option<Overlap>,
     next: AtomicUsize,
     inputs: Vec<String>,
+    /// The weights the sessions read in place; declared after them, so
+    /// dropped after them.
+    _weights: Option<SharedWeights>,
 }
 
 /// A single-thread session and how many computes may run on it at once.
@@ -182,9 +186,9 @@ pub fn load(name: &str, model: &Path, options: &OnnxOptions, cache: Option<Cache
         None => (sessions(name, Source::Shipped(model), options)?, GraphCacheOutcome::Disabled),
         Some(c) => cached(name, model, options, &c)?,
     };
-    let Sessions { pool: sessions, overlap } = sessions;
+    let Sessions { pool: sessions, overlap, weights } = sessions;
     let inputs = sessions[0].lock().expect("fresh").inputs.iter().map(|i| i.name.clone()).collect();
-    let inner = Inner { name: name.to_string(), sessions, overlap, next: AtomicUsize::new(0), inputs };
+    let inner = Inner { name: name.to_string(), sessions, overlap, next: AtomicUsize::new(0), inputs, _weights: weights };
     Ok((Graph::from(Box::new(OnnxGraph(Arc::new(inner))) as Box<dyn BackendGraph>), outcome))
 }
 
@@ -193,14 +197,18 @@ pub fn load(name: &str, model: &Path, options: &OnnxOptions, cache: Option<Cache
 enum Source<'a> {
     /// The model as shipped; ONNX Runtime optimises it while building the session.
     Shipped(&'a Path),
-    /// An optimised graph from the cache, built with optimisations off.
-    Optimised(&'a Path),
+    /// An optimised graph from the cache, built with optimisations off, and
+    /// its weights mapped once for all its sessions (`None`: each session
+    /// maps them itself).
+    Optimised(&'a Path, Option<&'a SharedWeights>),
 }
 
 /// A graph's sessions: on the process's pool, and the single-thread one.
 struct Sessions {
     pool: Vec<Mutex<Session>>,
     overlap: Option<Overlap>,
+    /// The mapping the sessions read their weights from, if they share one.
+    weights: Option<SharedWeights>,
 }
 
 /// The graph's sessions. Pool threads come from the environment's global
@@ -218,7 +226,7 @@ fn sessions(name: &str, source: Source<'_>, options: &OnnxOptions) -> anyhow::Re
         0 => None,
         n => Some(Overlap { session: make(true)?, slots: Slots::new(n) }),
     };
-    Ok(Sessions { pool, overlap })
+    Ok(Sessions { pool, overlap, weights: None })
 }
 
 fn session(source: Source<'_>, single_thread: bool) -> Result<Session, BackendError> {
@@ -227,8 +235,12 @@ fn session(source: Source<'_>, single_thread: bool) -> Result<Session, BackendEr
         b = b.with_independent_thread_pool().and_then(|b| b.with_intra_threads(1)).map_err(|e| fail(e.to_string()))?;
     }
     match source {
-        Source::Optimised(file) => {
-            b.with_optimization_level(GraphOptimizationLevel::Disable).map_err(|e| fail(e.to_string()))?.commit_from_file(file)
+        Source::Optimised(file, shared) => {
+            b = b.with_optimization_level(GraphOptimizationLevel::Disable).map_err(|e| fail(e.to_string()))?;
+            if let Some(shared) = shared {
+                b = shared.give_to(b).map_err(|e| fail(e.to_string()))?;
+            }
+            b.commit_from_file(file)
         }
         Source::Shipped(file) => b.commit_from_file(file),
     }
@@ -265,7 +277,9 @@ fn cached(name: &str, model: &Path, options: &OnnxOptions, c: &CacheUse) -> anyh
                     anyhow::anyhow!("graph {name}: {}", super::take_last_error().unwrap_or_default())
                 })?;
             }
-            sessions(name, Source::Optimised(&file), options)
+            let weights = share_weights(name, &file, &dir.join(WEIGHTS));
+            let sessions = sessions(name, Source::Optimised(&file, weights.as_ref()), options)?;
+            Ok(Sessions { weights, ..sessions })
         })
     });
     match found {
@@ -274,6 +288,22 @@ fn cached(name: &str, model: &Path, options: &OnnxOptions, c: &CacheUse) -> anyh
         Err(e) => {
             tracing::warn!(graph = name, "compiled graph cache unusable, loading without it: {e:#}");
             Ok((sessions(name, Source::Shipped(model), options)?, GraphCacheOutcome::Disabled))
+        }
+    }
+}
+
+/// The optimised graph's weights mapped once for all its sessions (see
+/// onnx_weights.rs); `None`, logged, where they cannot be, and each session
+/// then maps them itself.
+fn share_weights(name: &str, graph: &Path, weights: &Path) -> Option<SharedWeights> {
+    match SharedWeights::open(graph, weights) {
+        Ok(shared) => {
+            tracing::debug!(graph = name, initializers = shared.count(), bytes = shared.mapped_bytes(), "weights mapped once for all sessions");
+            Some(shared)
+        }
+        Err(e) => {
+            tracing::warn!(graph = name, "each session maps the weights itself: {e}");
+            None
         }
     }
 }
