@@ -14,7 +14,7 @@ pub mod libs;
 pub mod mapped_pages;
 pub mod names;
 pub mod onnx;
-mod onnx_proto;
+pub mod onnx_proto;
 mod onnx_weights;
 pub mod openvino;
 mod tensors;
