@@ -89,24 +89,33 @@ fn overlapping_onnx_computes_take_single_thread_sessions_with_the_same_results()
     let options = OnnxOptions { overlap_computes: 2, ..Default::default() };
     let ssd = home().join("models/coco-grounded-v1/ssd.onnx");
     let graph = onnx::load("ssd", &ssd, &options, None).expect("loads").0;
+    let lone = ssd_scores(&graph);
+    assert_overlapping_computes_match(&graph, 4, 6, &lone, "an overlapping compute against a lone one");
+}
+
+/// The SSD's class scores for a fixed 300 x 300 image, from `graph`.
+fn ssd_scores(graph: &Graph) -> Vec<f32> {
     let pixels: Vec<u8> = (0..300 * 300 * 3).map(|i| (i * 7 % 251) as u8).collect();
-    let compute = |graph: &Graph| {
-        let mut ctx = graph.init_execution_context().unwrap();
-        let out = ctx.compute_with_io(vec![tensor("image_tensor:0", &[1, 300, 300, 3], TensorType::U8, pixels.clone())]).expect("runs");
-        let scores = out.iter().find(|t| t.name.starts_with("class_scores")).expect("class scores");
-        scores.tensor.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f32>>()
-    };
-    let lone = compute(&graph);
+    let mut ctx = graph.init_execution_context().unwrap();
+    let out = ctx.compute_with_io(vec![tensor("image_tensor:0", &[1, 300, 300, 3], TensorType::U8, pixels)]).expect("runs");
+    let scores = out.iter().find(|t| t.name.starts_with("class_scores")).expect("class scores");
+    scores.tensor.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+}
+
+/// Runs the SSD `graph` from `threads` threads at once, `each` times on each:
+/// some computes must have overlapped (run on the single-thread session), and
+/// every result must be `reference` within 1e-4.
+fn assert_overlapping_computes_match(graph: &Graph, threads: usize, each: usize, reference: &[f32], what: &str) {
     let before = onnx::overlapped_computes();
     let results: Vec<Vec<f32>> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..4).map(|_| s.spawn(|| (0..6).map(|_| compute(&graph)).collect::<Vec<_>>())).collect();
+        let workers: Vec<_> = (0..threads).map(|_| s.spawn(|| (0..each).map(|_| ssd_scores(graph)).collect::<Vec<_>>())).collect();
         workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
     });
-    assert!(onnx::overlapped_computes() > before, "four threads at once overlapped");
+    assert!(onnx::overlapped_computes() > before, "{what}: {threads} threads at once overlapped");
     for r in results {
-        assert_eq!(r.len(), lone.len());
-        let worst = r.iter().zip(&lone).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-        assert!(worst < 1e-4, "an overlapping compute differs from a lone one by {worst}");
+        assert_eq!(r.len(), reference.len());
+        let worst = r.iter().zip(reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-4, "{what}: results differ by {worst}");
     }
 }
 
@@ -192,27 +201,11 @@ fn onnx_sessions_of_a_cached_graph_share_one_mapping_of_its_weights() {
     let _ = std::fs::remove_dir_all(&cache_dir);
     let cache = GraphCache::new(cache_dir.clone());
     let options = OnnxOptions { overlap_computes: 2, ..Default::default() };
-    let pixels: Vec<u8> = (0..300 * 300 * 3).map(|i| (i * 7 % 251) as u8).collect();
-    let compute = |graph: &Graph| {
-        let mut ctx = graph.init_execution_context().unwrap();
-        let out = ctx.compute_with_io(vec![tensor("image_tensor:0", &[1, 300, 300, 3], TensorType::U8, pixels.clone())]).expect("runs");
-        out.iter().flat_map(|t| t.tensor.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()))).collect::<Vec<f32>>()
-    };
-    let reference = compute(&onnx::load("ssd", &ssd, &OnnxOptions::default(), None).expect("loads").0);
+    let reference = ssd_scores(&onnx::load("ssd", &ssd, &OnnxOptions::default(), None).expect("loads").0);
     for expected in [GraphCacheOutcome::Miss, GraphCacheOutcome::Hit] {
         let (graph, outcome) = onnx::load("ssd", &ssd, &options, Some(CacheUse { cache: &cache, runtime_version: "test" })).expect("loads");
         assert_eq!(outcome, expected);
-        let before = onnx::overlapped_computes();
-        let results: Vec<Vec<f32>> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..3).map(|_| s.spawn(|| (0..4).map(|_| compute(&graph)).collect::<Vec<_>>())).collect();
-            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
-        });
-        assert!(onnx::overlapped_computes() > before, "{expected:?}: the single-thread session ran too");
-        for r in results {
-            assert_eq!(r.len(), reference.len());
-            let worst = r.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-            assert!(worst < 1e-4, "{expected:?}: the cached graph's results differ from the shipped one's by {worst}");
-        }
+        assert_overlapping_computes_match(&graph, 3, 4, &reference, &format!("{expected:?}: the cached graph against the shipped one"));
         let weights = walk_files(&cache_dir).into_iter().find(|p| p.ends_with("optimized.weights")).expect("the entry has a weights file");
         let size = std::fs::metadata(&weights).unwrap().len();
         let resident = resident_bytes(&[&weights]);
