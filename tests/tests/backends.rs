@@ -93,11 +93,15 @@ fn overlapping_onnx_computes_take_single_thread_sessions_with_the_same_results()
     assert_overlapping_computes_match(&graph, 4, 6, &lone, "an overlapping compute against a lone one");
 }
 
-/// The SSD's class scores for a fixed 300 x 300 image, from `graph`.
+/// A fixed 300 x 300 u8 image as the SSD's input `name` (ONNX and OpenVINO name it differently).
+fn ssd_image(name: &str) -> NamedTensor {
+    tensor(name, &[1, 300, 300, 3], TensorType::U8, (0..300 * 300 * 3).map(|i| (i * 7 % 251) as u8).collect())
+}
+
+/// The SSD's class scores for [`ssd_image`], from the ONNX `graph`.
 fn ssd_scores(graph: &Graph) -> Vec<f32> {
-    let pixels: Vec<u8> = (0..300 * 300 * 3).map(|i| (i * 7 % 251) as u8).collect();
     let mut ctx = graph.init_execution_context().unwrap();
-    let out = ctx.compute_with_io(vec![tensor("image_tensor:0", &[1, 300, 300, 3], TensorType::U8, pixels)]).expect("runs");
+    let out = ctx.compute_with_io(vec![ssd_image("image_tensor:0")]).expect("runs");
     let scores = out.iter().find(|t| t.name.starts_with("class_scores")).expect("class scores");
     scores.tensor.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
 }
@@ -165,8 +169,7 @@ fn openvino_does_not_keep_its_mapped_weights_resident() {
     let cache_dir = std::env::temp_dir().join(format!("glint-ov-mapped-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&cache_dir);
     let cache = GraphCache::new(cache_dir.clone());
-    let image = || tensor("image_tensor", &[1, 300, 300, 3], TensorType::U8, (0..300 * 300 * 3).map(|i| (i * 7 % 251) as u8).collect());
-    let detect = |g: &Graph| g.init_execution_context().unwrap().compute_with_io(vec![image()]).expect("runs");
+    let detect = |g: &Graph| g.init_execution_context().unwrap().compute_with_io(vec![ssd_image("image_tensor")]).expect("runs");
     let (plain, _) = openvino::load("ssd", &xml, &bin, "f32", &Default::default(), None).expect("loads");
     let reference = detect(&plain);
     let weights = std::fs::metadata(&bin).unwrap().len();
